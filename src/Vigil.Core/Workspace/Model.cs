@@ -1,0 +1,320 @@
+namespace Vigil.Core.Workspace;
+
+// The typed model of vigil.yaml. Every section of the SPEC's shape is here, even for
+// engines that arrive later, so a workspace is validated whole from day one.
+// Each element keeps the position it was read from, so later validation (conditions,
+// schedules) can point at the exact line and column.
+
+/// <summary>A loaded, validated workspace: vigil.yaml plus the folder it lives in.</summary>
+public sealed record WorkspaceModel
+{
+    public required string Name { get; init; }
+    public required string Directory { get; init; }
+    public string Timezone { get; init; } = "UTC";
+    public IReadOnlyList<Severity> Severities { get; init; } = [];
+    public IReadOnlyList<User> Users { get; init; } = [];
+    public IReadOnlyList<Schedule> Schedules { get; init; } = [];
+    public IReadOnlyList<EscalationPolicy> EscalationPolicies { get; init; } = [];
+    public IReadOnlyList<Channel> Channels { get; init; } = [];
+    public IReadOnlyList<Service> Services { get; init; } = [];
+    public IReadOnlyList<Integration> Integrations { get; init; } = [];
+    public RunbookSettings Runbooks { get; init; } = new();
+    public MaintenanceSettings Maintenance { get; init; } = new();
+
+    /// <summary>Every secret value the workspace resolved; used to redact logs and responses.</summary>
+    public SecretSet Secrets { get; init; } = new();
+
+    /// <summary>SHA-256 of the vigil.yaml text that produced this model, to tell reloads apart.</summary>
+    public string Fingerprint { get; init; } = "";
+
+    public Service? FindService(string id) => Services.FirstOrDefault(s => s.Id == id);
+}
+
+public sealed record Severity(string Id, string Name, TimeSpan? RespondWithin, bool Page, SourcePosition Position);
+
+public enum Role
+{
+    Viewer = 0,
+    Responder = 1,
+    Admin = 2,
+}
+
+public sealed record User
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public string? Email { get; init; }
+    public string? Phone { get; init; }
+    /// <summary>A personal webhook; a secret (it usually embeds a token).</summary>
+    public string? Webhook { get; init; }
+    public Role Role { get; init; } = Role.Viewer;
+    public string? Timezone { get; init; }
+    public required SourcePosition Position { get; init; }
+}
+
+/// <summary>A rotation: members take turns, each for <see cref="Every"/>, handing off at a weekday and time.</summary>
+public sealed record Rotation
+{
+    public required TimeSpan Every { get; init; }
+    /// <summary>Day of week of the handoff, or null for a daily handoff at <see cref="HandoffTime"/>.</summary>
+    public DayOfWeek? HandoffDay { get; init; }
+    public required TimeOnly HandoffTime { get; init; }
+    public required DateOnly Start { get; init; }
+    public required IReadOnlyList<string> Members { get; init; }
+    public required SourcePosition Position { get; init; }
+}
+
+/// <summary>A layer of a schedule (primary, secondary …); the first layer with someone on call wins.</summary>
+public sealed record ScheduleLayer(string Id, Rotation Rotation, SourcePosition Position);
+
+public sealed record ScheduleOverride(string User, DateTimeOffset From, DateTimeOffset Until, SourcePosition Position);
+
+public sealed record Schedule
+{
+    public required string Id { get; init; }
+    public string? Name { get; init; }
+    public required string Timezone { get; init; }
+    public required IReadOnlyList<ScheduleLayer> Layers { get; init; }
+    public IReadOnlyList<ScheduleOverride> Overrides { get; init; } = [];
+    public required SourcePosition Position { get; init; }
+}
+
+public enum TargetKind
+{
+    Schedule,
+    User,
+    Channel,
+}
+
+/// <summary>Who an escalation step notifies: <c>schedule:primary</c>, <c>user:lead</c> or <c>channel:ops</c>.</summary>
+public sealed record EscalationTarget(TargetKind Kind, string Id, SourcePosition Position)
+{
+    public override string ToString() => $"{Kind.ToString().ToLowerInvariant()}:{Id}";
+}
+
+public sealed record EscalationStep(IReadOnlyList<EscalationTarget> Notify, TimeSpan Wait, SourcePosition Position);
+
+public sealed record EscalationPolicy(string Id, IReadOnlyList<EscalationStep> Steps, int Repeat, SourcePosition Position);
+
+public enum ChannelType
+{
+    Email,
+    Webhook,
+    Slack,
+    Jsonl,
+}
+
+public sealed record Channel
+{
+    public required string Id { get; init; }
+    public required ChannelType Type { get; init; }
+    /// <summary>Webhook / Slack URL. A secret: never logged or returned.</summary>
+    public string? Url { get; init; }
+    /// <summary>SMTP server URL (<c>smtp://user:pass@host:port</c>, <c>smtps://…</c>). A secret.</summary>
+    public string? Smtp { get; init; }
+    public string? From { get; init; }
+    /// <summary>Fixed recipients for an email channel; users' own addresses are used when empty.</summary>
+    public IReadOnlyList<string> To { get; init; } = [];
+    /// <summary>JSONL file path, relative to the workspace.</summary>
+    public string? Path { get; init; }
+    /// <summary>Extra HTTP headers for webhooks. Values are secrets (they usually carry tokens).</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    /// <summary>Optional message template (Fluid syntax, rendered by the notification engine).</summary>
+    public string? Template { get; init; }
+    public required SourcePosition Position { get; init; }
+}
+
+public enum CheckKind
+{
+    Http,
+    Tcp,
+    Dns,
+    Tls,
+    Postgres,
+    Redis,
+    Sql,
+    Command,
+    Disk,
+    File,
+    Heartbeat,
+}
+
+/// <summary>A condition as written (Gatus syntax); parsed by the condition engine.</summary>
+public sealed record ConditionText(string Text, SourcePosition Position)
+{
+    public override string ToString() => Text;
+}
+
+public sealed record AlertRule
+{
+    public required string Severity { get; init; }
+    /// <summary>Consecutive failures before alerting (default 1).</summary>
+    public int After { get; init; } = 1;
+    /// <summary>Alternatively, alert after failing for this long.</summary>
+    public TimeSpan? For { get; init; }
+    /// <summary>Consecutive successes before recovering (default 1).</summary>
+    public int RecoverAfter { get; init; } = 1;
+    /// <summary>Runbook anchor for the incident: <c>#service-down</c> or <c>runbooks/x.md#section</c>.</summary>
+    public string? Runbook { get; init; }
+    public required SourcePosition Position { get; init; }
+}
+
+/// <summary>
+/// A check. Its kind-specific settings are kept as a typed spec; all kinds share
+/// interval, timeout, conditions, warn conditions and the alert rule.
+/// </summary>
+public sealed record Check
+{
+    public required string Id { get; init; }
+    public required CheckKind Kind { get; init; }
+    public required CheckSpec Spec { get; init; }
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+    public IReadOnlyList<ConditionText> Conditions { get; init; } = [];
+    public IReadOnlyList<ConditionText> Warn { get; init; } = [];
+    public AlertRule? Alert { get; init; }
+    public required SourcePosition Position { get; init; }
+}
+
+public abstract record CheckSpec;
+
+public sealed record HttpCheckSpec : CheckSpec
+{
+    public required string Url { get; init; }
+    public string Method { get; init; } = "GET";
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    public string? Body { get; init; }
+    public bool FollowRedirects { get; init; } = true;
+    public bool VerifyTls { get; init; } = true;
+    public bool FreshConnection { get; init; }
+}
+
+public sealed record TcpCheckSpec(string Host, int Port, string? Send, string? Expect) : CheckSpec;
+
+public sealed record DnsCheckSpec : CheckSpec
+{
+    public required string Name { get; init; }
+    public string RecordType { get; init; } = "A";
+    public string? Server { get; init; }
+    public IReadOnlyList<string> Expect { get; init; } = [];
+}
+
+public sealed record TlsCheckSpec(string Host, int Port, string? ServerName) : CheckSpec;
+
+public sealed record PostgresCheckSpec(string Connection, string? Query) : CheckSpec;
+
+public sealed record RedisCheckSpec(string Url, string? Command) : CheckSpec;
+
+public enum SqlDriver
+{
+    Postgres,
+    Sqlite,
+}
+
+public sealed record SqlCheckSpec(SqlDriver Driver, string Connection, string Query) : CheckSpec;
+
+public sealed record CommandCheckSpec(string Run, bool Shell, string? WorkingDirectory) : CheckSpec;
+
+public sealed record DiskCheckSpec(string Path) : CheckSpec;
+
+public sealed record FileCheckSpec(string Glob, TimeSpan? MaxAge, long? MinSize) : CheckSpec;
+
+public sealed record HeartbeatCheckSpec : CheckSpec
+{
+    /// <summary>Expected every <see cref="Period"/>…</summary>
+    public TimeSpan? Period { get; init; }
+    /// <summary>…or by a cron schedule in <see cref="Timezone"/>.</summary>
+    public string? Schedule { get; init; }
+    public string? Timezone { get; init; }
+    public TimeSpan Grace { get; init; } = TimeSpan.FromHours(1);
+    /// <summary>The ping key; a secret. Generated and stored by Vigil when absent.</summary>
+    public string? Key { get; init; }
+}
+
+public sealed record Slo
+{
+    public required string Id { get; init; }
+    public required string Check { get; init; }
+    /// <summary>The objective as a fraction (99.5% → 0.995).</summary>
+    public required double Objective { get; init; }
+    public TimeSpan Window { get; init; } = TimeSpan.FromDays(30);
+    /// <summary>For a latency SLO: a result counts as good only when faster than this.</summary>
+    public TimeSpan? Latency { get; init; }
+    public required SourcePosition Position { get; init; }
+}
+
+public sealed record Service
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    /// <summary>Runbook path relative to the workspace.</summary>
+    public string? Runbook { get; init; }
+    public string? Escalation { get; init; }
+    public IReadOnlyList<string> Notify { get; init; } = [];
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public IReadOnlyList<Check> Checks { get; init; } = [];
+    public IReadOnlyList<Slo> Slos { get; init; } = [];
+    public required SourcePosition Position { get; init; }
+}
+
+public enum IntegrationType
+{
+    Alertmanager,
+    Pagerduty,
+}
+
+public sealed record Integration
+{
+    public required string Id { get; init; }
+    public required IntegrationType Type { get; init; }
+    public required string Service { get; init; }
+    /// <summary>The integration's secret; Vigil generates and stores one when absent.</summary>
+    public string? Key { get; init; }
+    /// <summary>Severity for events that carry none Vigil recognises.</summary>
+    public string? Severity { get; init; }
+    public required SourcePosition Position { get; init; }
+}
+
+public enum ExecutionMode
+{
+    Disabled,
+    Enabled,
+}
+
+public sealed record RunbookSettings
+{
+    public ExecutionMode Execution { get; init; } = ExecutionMode.Disabled;
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Role needed to confirm a destructive step.</summary>
+    public Role ConfirmDestructive { get; init; } = Role.Admin;
+}
+
+public sealed record MaintenanceWindow
+{
+    public string? Id { get; init; }
+    public required IReadOnlyList<string> Services { get; init; }
+    public required string Cron { get; init; }
+    public required TimeSpan Duration { get; init; }
+    public string? Timezone { get; init; }
+    public required SourcePosition Position { get; init; }
+}
+
+public sealed record MaintenanceTask
+{
+    public required string Id { get; init; }
+    public string? Name { get; init; }
+    public required string Cron { get; init; }
+    public string? Timezone { get; init; }
+    /// <summary><c>runbooks/operations.md#weekly-tasks</c>: file and optional section.</summary>
+    public string? Runbook { get; init; }
+    public string? Assignee { get; init; }
+    public TimeSpan? Grace { get; init; }
+    public required SourcePosition Position { get; init; }
+}
+
+public sealed record MaintenanceSettings
+{
+    public IReadOnlyList<MaintenanceWindow> Windows { get; init; } = [];
+    public IReadOnlyList<MaintenanceTask> Tasks { get; init; } = [];
+}

@@ -1,0 +1,139 @@
+namespace Vigil.Core.Workspace;
+
+public sealed partial class WorkspaceLoader
+{
+    // Cross-references are checked after the whole file is read, so an error says
+    // "no severity P5 (defined: P1, P2, P3)" wherever the reference sits, whatever the order.
+    private void CheckReferences(WorkspaceModel w)
+    {
+        DuplicateIds(w.Severities, s => s.Id, s => s.Position, "severity");
+        DuplicateIds(w.Users, u => u.Id, u => u.Position, "user");
+        DuplicateIds(w.Schedules, s => s.Id, s => s.Position, "schedule");
+        DuplicateIds(w.EscalationPolicies, p => p.Id, p => p.Position, "escalation policy");
+        DuplicateIds(w.Channels, c => c.Id, c => c.Position, "channel");
+        DuplicateIds(w.Services, s => s.Id, s => s.Position, "service");
+        DuplicateIds(w.Integrations, i => i.Id, i => i.Position, "integration");
+
+        var severities = w.Severities.Select(s => s.Id).ToHashSet();
+        var users = w.Users.Select(u => u.Id).ToHashSet();
+        var schedules = w.Schedules.Select(s => s.Id).ToHashSet();
+        var policies = w.EscalationPolicies.Select(p => p.Id).ToHashSet();
+        var channels = w.Channels.Select(c => c.Id).ToHashSet();
+        var services = w.Services.Select(s => s.Id).ToHashSet();
+
+        foreach (var s in w.Schedules)
+        {
+            foreach (var layer in s.Layers)
+            {
+                foreach (var member in layer.Rotation.Members) Reference(member, users, "user", layer.Rotation.Position);
+            }
+            foreach (var o in s.Overrides) Reference(o.User, users, "user", o.Position);
+        }
+
+        foreach (var p in w.EscalationPolicies)
+        {
+            foreach (var t in p.Steps.SelectMany(s => s.Notify))
+            {
+                var known = t.Kind switch
+                {
+                    TargetKind.Schedule => schedules,
+                    TargetKind.User => users,
+                    _ => channels,
+                };
+                Reference(t.Id, known, t.Kind.ToString().ToLowerInvariant(), t.Position);
+            }
+        }
+
+        foreach (var svc in w.Services)
+        {
+            if (svc.Escalation is not null) Reference(svc.Escalation, policies, "escalation policy", svc.Position);
+            foreach (var c in svc.Notify) Reference(c, channels, "channel", svc.Position);
+            foreach (var check in svc.Checks)
+            {
+                if (check.Alert is not { } alert) continue;
+                Reference(alert.Severity, severities, "severity", alert.Position);
+                if (alert.Runbook is not null) CheckRunbookReference(alert.Runbook, svc.Runbook, alert.Position);
+            }
+            var checkIds = svc.Checks.Select(c => c.Id).ToHashSet();
+            foreach (var slo in svc.Slos) Reference(slo.Check, checkIds, $"check in service '{svc.Id}'", slo.Position);
+        }
+
+        foreach (var i in w.Integrations)
+        {
+            Reference(i.Service, services, "service", i.Position);
+            if (i.Severity is not null) Reference(i.Severity, severities, "severity", i.Position);
+        }
+
+        foreach (var win in w.Maintenance.Windows)
+        {
+            foreach (var s in win.Services) Reference(s, services, "service", win.Position);
+        }
+        foreach (var t in w.Maintenance.Tasks)
+        {
+            if (t.Assignee is not null) Reference(t.Assignee, users, "user", t.Position);
+        }
+    }
+
+    private void Reference(string id, HashSet<string> known, string what, SourcePosition at)
+    {
+        if (known.Contains(id)) return;
+        var guess = YamlReading.Closest(id, known);
+        var hint = guess is not null
+            ? $"did you mean `{guess}`?"
+            : known.Count == 0 ? $"define a {what} with id '{id}' first" : $"defined: {string.Join(", ", known.Order())}";
+        r.Error(at, $"no {what} '{id}'", hint);
+    }
+
+    private void DuplicateIds<T>(IEnumerable<T> items, Func<T, string> id, Func<T, SourcePosition> at, string what)
+    {
+        var seen = new Dictionary<string, SourcePosition>();
+        foreach (var item in items)
+        {
+            if (seen.TryGetValue(id(item), out var first))
+            {
+                r.Error(at(item), $"duplicate {what} id '{id(item)}'", $"first defined at line {first.Line}; ids must be unique");
+            }
+            else
+            {
+                seen[id(item)] = at(item);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks <c>path.md</c>, <c>path.md#section</c> or (with a service runbook) <c>#section</c>:
+    /// the file must exist inside the workspace and the section must be one of its headings.
+    /// </summary>
+    private void CheckRunbookReference(string reference, string? serviceRunbook, SourcePosition at)
+    {
+        var hash = reference.IndexOf('#', StringComparison.Ordinal);
+        var path = hash < 0 ? reference : reference[..hash];
+        var section = hash < 0 ? null : reference[(hash + 1)..];
+        if (path.Length == 0)
+        {
+            if (serviceRunbook is null)
+            {
+                r.Error(at, $"runbook section '{reference}' has no runbook to point into", "give the service a `runbook:`, or write the file: runbooks/ops.md#service-down");
+                return;
+            }
+            path = serviceRunbook.Split('#')[0];
+        }
+        var full = Path.GetFullPath(Path.Combine(directory, path));
+        if (!full.StartsWith(directory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            r.Error(at, $"runbook '{path}' is outside the workspace", "keep runbooks inside the workspace folder");
+            return;
+        }
+        if (!File.Exists(full))
+        {
+            r.Error(at, $"runbook file '{path}' does not exist", $"create it, or fix the path (relative to {FileName})");
+            return;
+        }
+        if (string.IsNullOrEmpty(section)) return;
+        var anchors = RunbookAnchors.Read(full);
+        if (anchors.Contains(section)) return;
+        var guess = YamlReading.Closest(section, anchors);
+        r.Error(at, $"runbook '{path}' has no section '#{section}'",
+            guess is not null ? $"did you mean `#{guess}`?" : "use the heading's anchor as GitHub writes it: lower case, spaces as '-'");
+    }
+}
