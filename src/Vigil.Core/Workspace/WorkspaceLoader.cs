@@ -12,6 +12,9 @@ namespace Vigil.Core.Workspace;
 public sealed record WorkspaceLoadResult(WorkspaceModel? Workspace, IReadOnlyList<WorkspaceError> Errors)
 {
     public bool Ok => Workspace is not null && Errors.Count == 0;
+
+    /// <summary>Secrets met while loading, also when loading failed, so errors can be shown redacted.</summary>
+    public SecretSet Secrets { get; init; } = new();
 }
 
 /// <summary>
@@ -84,10 +87,10 @@ public sealed partial class WorkspaceLoader
         if (model is not null) CheckReferences(model);
         if (r.Errors.Count > 0 || model is null)
         {
-            return new WorkspaceLoadResult(null, [.. r.Errors.OrderBy(e => e.Position.Line).ThenBy(e => e.Position.Column)]);
+            return new WorkspaceLoadResult(null, [.. r.Errors.OrderBy(e => e.Position.Line).ThenBy(e => e.Position.Column)]) { Secrets = r.Secrets };
         }
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(yaml)));
-        return new WorkspaceLoadResult(model with { Secrets = r.Secrets, Fingerprint = fingerprint }, []);
+        return new WorkspaceLoadResult(model with { Secrets = r.Secrets, Fingerprint = fingerprint }, []) { Secrets = r.Secrets };
     }
 
     private static WorkspaceLoadResult Fail(WorkspaceError error) => new(null, [error]);

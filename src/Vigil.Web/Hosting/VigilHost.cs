@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Vigil.Core.Workspace;
+using Vigil.Storage;
+using Vigil.Web.Health;
+using Vigil.Web.Http;
+using Vigil.Web.Logging;
+using Vigil.Web.Security;
+using Vigil.Web.Services;
+using Vigil.Web.Workspace;
+
+namespace Vigil.Web.Hosting;
+
+/// <summary>Builds and runs the Vigil server. Reads like a table of contents: one line per capability.</summary>
+public static class VigilHost
+{
+    /// <summary>
+    /// Validates the workspace and the storage option, then builds the app. Throws
+    /// <see cref="WorkspaceInvalidException"/> or <see cref="StorageConfigurationException"/> with every problem found.
+    /// </summary>
+    public static WebApplication Build(VigilHostOptions options, Action<ILoggingBuilder>? logging = null)
+    {
+        var workspaceDirectory = Path.GetFullPath(options.WorkspaceDirectory);
+        var initial = new WorkspaceLoader(options.Environment).Load(workspaceDirectory);
+        if (!initial.Ok) throw new WorkspaceInvalidException(initial.Errors);
+        var storage = VigilStorage.Parse(options.Database, Path.GetFullPath(options.ResolvedDataDirectory));
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(c => c.FormatterName = RedactingConsoleFormatter.Name);
+        builder.Logging.AddConsoleFormatter<RedactingConsoleFormatter, ConsoleFormatterOptions>();
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        logging?.Invoke(builder.Logging);
+
+        var state = new WorkspaceState(options.Time);
+        state.Apply(initial);
+
+        builder.Services.AddSingleton(options with { WorkspaceDirectory = workspaceDirectory });
+        builder.Services.AddSingleton(options.Time);
+        builder.Services.AddSingleton(state);
+        builder.Services.ConfigureHttpJsonOptions(j => Json.Configure(j.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddVigilStorage(storage);
+        builder.Services.AddVigilWorkspaceReload();
+        builder.Services.AddVigilSecurity();
+        builder.Services.AddVigilOpenApi();
+
+        var app = builder.Build();
+        app.UseVigilErrors();
+        app.UseVigilMetrics();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthApi();
+        app.MapVigilOpenApi();
+        app.MapWorkspaceApi();
+        app.MapTokensApi();
+        app.MapAuditApi();
+        app.MapServicesApi();
+        return app;
+    }
+
+    /// <summary>Applies migrations and creates the bootstrap token; run before the server accepts requests.</summary>
+    public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vigil");
+        var storage = app.Services.GetRequiredService<StorageProvider>();
+        log.LogInformation("Storage: {Storage}", storage.Describe());
+        await VigilStorage.MigrateAsync(app.Services, cancellationToken);
+        await BootstrapToken.EnsureAsync(app.Services, cancellationToken);
+        var w = app.Services.GetRequiredService<WorkspaceState>().Current;
+        log.LogInformation("Workspace '{Name}' loaded from {Directory}: {Services} services, {Checks} checks", w.Name, w.Directory, w.Services.Count, w.Services.Sum(s => s.Checks.Count));
+    }
+}
+
+/// <summary>JSON as the API speaks it: snake_case names and enum values, no nulls dropped.</summary>
+public static class Json
+{
+    public static void Configure(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        o.DictionaryKeyPolicy = null;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+    }
+
+    public static readonly JsonSerializerOptions Options = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var o = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        Configure(o);
+        return o;
+    }
+}
