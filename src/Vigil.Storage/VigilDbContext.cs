@@ -1,0 +1,278 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Vigil.Storage;
+
+/// <summary>
+/// Vigil's database: one model for SQLite and PostgreSQL. Table and column names are snake_case on both;
+/// migrations live in Vigil.Storage.Sqlite and Vigil.Storage.PostgreSql (see <see cref="VigilStorage.Configure"/>).
+/// </summary>
+public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : DbContext(options)
+{
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<CheckResult> CheckResults => Set<CheckResult>();
+
+    public DbSet<CheckRollup> CheckRollups => Set<CheckRollup>();
+
+    public DbSet<CheckState> CheckStates => Set<CheckState>();
+
+    public DbSet<Heartbeat> Heartbeats => Set<Heartbeat>();
+
+    public DbSet<HeartbeatPing> HeartbeatPings => Set<HeartbeatPing>();
+
+    public DbSet<Alert> Alerts => Set<Alert>();
+
+    public DbSet<Incident> Incidents => Set<Incident>();
+
+    public DbSet<IncidentTimelineEntry> IncidentTimeline => Set<IncidentTimelineEntry>();
+
+    public DbSet<Escalation> Escalations => Set<Escalation>();
+
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+
+    public DbSet<InboundEvent> InboundEvents => Set<InboundEvent>();
+
+    public DbSet<ScheduleOverride> ScheduleOverrides => Set<ScheduleOverride>();
+
+    public DbSet<Silence> Silences => Set<Silence>();
+
+    public DbSet<StepExecution> StepExecutions => Set<StepExecution>();
+
+    public DbSet<MaintenanceRun> MaintenanceRuns => Set<MaintenanceRun>();
+
+    public DbSet<Postmortem> Postmortems => Set<Postmortem>();
+
+    public DbSet<IntegrationKey> IntegrationKeys => Set<IntegrationKey>();
+
+    public DbSet<ServerInstance> Instances => Set<ServerInstance>();
+
+    public DbSet<Lease> Leases => Set<Lease>();
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        BumpIncidentVersions();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        BumpIncidentVersions();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite has no date type and EF cannot translate comparisons or ORDER BY of DateTimeOffset there.
+        // Unix milliseconds in an INTEGER column sort and compare correctly and index well;
+        // sub-millisecond precision is dropped, which no timestamp in Vigil needs.
+        if (Database.IsSqlite())
+        {
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
+        }
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<ApiToken>(e =>
+        {
+            e.HasIndex(x => x.TokenHash).IsUnique();
+        });
+
+        modelBuilder.Entity<AuditEvent>(e =>
+        {
+            e.HasIndex(x => x.At);
+            e.HasIndex(x => x.Action);
+            e.HasIndex(x => x.Actor);
+        });
+
+        modelBuilder.Entity<CheckResult>(e =>
+        {
+            e.HasIndex(x => new { x.ServiceId, x.CheckId, x.At });
+        });
+
+        modelBuilder.Entity<CheckRollup>(e =>
+        {
+            e.HasKey(x => new { x.ServiceId, x.CheckId, x.Granularity, x.BucketStart });
+        });
+
+        modelBuilder.Entity<CheckState>(e =>
+        {
+            e.HasKey(x => new { x.ServiceId, x.CheckId });
+            // The scheduler looks for checks whose next run is due.
+            e.HasIndex(x => x.NextRunAt);
+        });
+
+        modelBuilder.Entity<Heartbeat>(e =>
+        {
+            e.HasKey(x => x.Key);
+            e.HasIndex(x => new { x.ServiceId, x.CheckId }).IsUnique();
+            // The deadline sweeper looks for heartbeats past due.
+            e.HasIndex(x => x.NextDueAt);
+        });
+
+        modelBuilder.Entity<HeartbeatPing>(e =>
+        {
+            e.HasOne<Heartbeat>().WithMany().HasForeignKey(x => x.Key).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.Key, x.At });
+        });
+
+        modelBuilder.Entity<Alert>(e =>
+        {
+            e.HasIndex(x => new { x.Source, x.IntegrationId, x.Fingerprint }).IsUnique();
+            e.HasIndex(x => x.DedupKey);
+            e.HasOne<Incident>().WithMany().HasForeignKey(x => x.IncidentId).OnDelete(DeleteBehavior.SetNull);
+        });
+
+        modelBuilder.Entity<Incident>(e =>
+        {
+            e.Property(x => x.Version).IsConcurrencyToken();
+            e.HasIndex(x => x.DedupKey);
+            // The grouping invariant, enforced by the database so two instances cannot both open an incident
+            // for the same dedup key. Both SQLite and PostgreSQL support partial indexes with this predicate.
+            e.HasIndex(x => x.DedupKey, "ux_incidents_open_dedup_key").IsUnique().HasFilter("\"status\" <> 'resolved'");
+            e.HasIndex(x => new { x.Status, x.OpenedAt });
+            e.HasMany(x => x.Timeline).WithOne().HasForeignKey(x => x.IncidentId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<IncidentTimelineEntry>(e =>
+        {
+            e.HasIndex(x => new { x.IncidentId, x.At });
+        });
+
+        modelBuilder.Entity<Escalation>(e =>
+        {
+            e.HasOne<Incident>().WithMany().HasForeignKey(x => x.IncidentId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.State, x.DueAt });
+        });
+
+        modelBuilder.Entity<OutboxMessage>(e =>
+        {
+            e.HasIndex(x => x.EventKey).IsUnique();
+            e.HasIndex(x => new { x.State, x.NextAttemptAt });
+        });
+
+        modelBuilder.Entity<InboundEvent>(e =>
+        {
+            e.HasIndex(x => new { x.IntegrationId, x.ReceivedAt });
+        });
+
+        modelBuilder.Entity<ScheduleOverride>(e =>
+        {
+            e.HasIndex(x => new { x.ScheduleId, x.EndsAt });
+        });
+
+        modelBuilder.Entity<Silence>(e =>
+        {
+            e.HasIndex(x => x.EndsAt);
+        });
+
+        modelBuilder.Entity<StepExecution>(e =>
+        {
+            e.HasOne<Incident>().WithMany().HasForeignKey(x => x.IncidentId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<MaintenanceRun>(e =>
+        {
+            e.HasIndex(x => new { x.TaskId, x.DueAt }).IsUnique();
+            e.HasIndex(x => new { x.State, x.DueAt });
+        });
+
+        modelBuilder.Entity<Postmortem>(e =>
+        {
+            e.HasOne<Incident>().WithOne().HasForeignKey<Postmortem>(x => x.IncidentId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => x.IncidentId).IsUnique();
+        });
+
+        modelBuilder.Entity<IntegrationKey>(e =>
+        {
+            e.HasKey(x => x.IntegrationId);
+            // Inbound requests are authenticated by looking the presented key up.
+            e.HasIndex(x => x.Key).IsUnique();
+        });
+
+        modelBuilder.Entity<ServerInstance>(e =>
+        {
+            e.HasIndex(x => x.HeartbeatAt);
+        });
+
+        modelBuilder.Entity<Lease>(e =>
+        {
+            e.HasKey(x => x.Name);
+        });
+
+        ApplySnakeCaseNames(modelBuilder);
+    }
+
+    /// <summary>
+    /// snake_case for every table, column, key, foreign key and index, so hand-written SQL (and psql sessions)
+    /// need no quoting on PostgreSQL. Runs last, after every name EF derives by default is known.
+    /// </summary>
+    private static void ApplySnakeCaseNames(ModelBuilder modelBuilder)
+    {
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            entity.SetTableName(ToSnakeCase(entity.GetTableName()!));
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(ToSnakeCase(property.Name));
+            }
+            foreach (var key in entity.GetKeys())
+            {
+                key.SetName(key.GetName()!.ToLowerInvariant());
+            }
+            foreach (var foreignKey in entity.GetForeignKeys())
+            {
+                foreignKey.SetConstraintName(foreignKey.GetConstraintName()!.ToLowerInvariant());
+            }
+            foreach (var index in entity.GetIndexes())
+            {
+                index.SetDatabaseName(index.GetDatabaseName()!.ToLowerInvariant());
+            }
+        }
+    }
+
+    /// <summary>PascalCase to snake_case: <c>LatencyP50</c> → <c>latency_p50</c>, <c>ApiTokens</c> → <c>api_tokens</c>.</summary>
+    internal static string ToSnakeCase(string name)
+    {
+        var builder = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                var previousIsWordEnd = i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]));
+                // The last capital of an acronym starts the next word: "HTTPStatus" → "http_status".
+                var endsAcronym = i > 0 && char.IsUpper(name[i - 1]) && i + 1 < name.Length && char.IsLower(name[i + 1]);
+                if (previousIsWordEnd || endsAcronym)
+                {
+                    builder.Append('_');
+                }
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+        return builder.ToString();
+    }
+
+    private void BumpIncidentVersions()
+    {
+        foreach (var entry in ChangeTracker.Entries<Incident>())
+        {
+            if (entry.State == EntityState.Modified)
+            {
+                entry.Entity.Version++;
+            }
+        }
+    }
+
+    private sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
+        value => value.ToUnixTimeMilliseconds(),
+        value => DateTimeOffset.FromUnixTimeMilliseconds(value));
+}

@@ -1,0 +1,221 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Vigil.Storage;
+
+/// <summary>
+/// Entry points of the storage layer: resolve the database from the command line, configure EF Core for it,
+/// register it in DI and bring its schema up to date.
+/// </summary>
+public static class VigilStorage
+{
+    /// <summary>The SQLite database's file name inside the data directory.</summary>
+    public const string SqliteFileName = "vigil.db";
+
+    // Referenced by name: the migration projects reference this one, so it cannot reference them.
+    // The executable references both, which is where EF finds them at run time.
+    private const string SqliteMigrationsAssembly = "Vigil.Storage.Sqlite";
+    private const string PostgreSqlMigrationsAssembly = "Vigil.Storage.PostgreSql";
+
+    private const string Accepted =
+        "use a postgres://user:password@host:port/database?sslmode=... URL (percent-encode special characters), "
+        + "an Npgsql connection string (Host=...;Username=...;Password=...;Database=...), "
+        + "or no database option for SQLite in the data directory";
+
+    /// <summary>
+    /// Resolves the <c>--database</c> option (or <c>VIGIL_DATABASE</c>). Empty: SQLite file
+    /// <c>&lt;dataDir&gt;/vigil.db</c>, creating the directory. Otherwise PostgreSQL, from a <c>postgres://</c> or
+    /// <c>postgresql://</c> URL or an Npgsql connection string.
+    /// </summary>
+    /// <exception cref="StorageConfigurationException">The option is not understood; the message never repeats it.</exception>
+    public static StorageProvider Parse(string? databaseOption, string dataDir)
+    {
+        if (string.IsNullOrWhiteSpace(databaseOption))
+        {
+            try
+            {
+                Directory.CreateDirectory(dataDir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StorageConfigurationException($"Cannot create the data directory {dataDir}: {e.Message}", e);
+            }
+            return StorageProvider.ForSqliteFile(Path.Combine(dataDir, SqliteFileName));
+        }
+
+        var option = databaseOption.Trim();
+        if (option.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
+            || option.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            return ParsePostgresUrl(option);
+        }
+        var schemeEnd = option.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd > 0)
+        {
+            var scheme = option[..schemeEnd];
+            // Only echo the scheme when it looks like one; anything else could be part of a secret.
+            var shown = scheme.All(char.IsAsciiLetterOrDigit) ? $"'{scheme}://' " : "";
+            throw new StorageConfigurationException($"The database URL scheme {shown}is not supported: {Accepted}.");
+        }
+        if (option.Contains('=', StringComparison.Ordinal))
+        {
+            return StorageProvider.ForPostgreSql(option);
+        }
+        throw new StorageConfigurationException($"The database option is neither a URL nor a connection string: {Accepted}.");
+    }
+
+    /// <summary>
+    /// Points EF Core at the database: SQLite (with its per-connection pragmas) or PostgreSQL, each with the
+    /// assembly holding its migrations.
+    /// </summary>
+    public static void Configure(DbContextOptionsBuilder options, StorageProvider provider)
+    {
+        switch (provider.Kind)
+        {
+            case StorageKind.Sqlite:
+                options.UseSqlite(provider.ConnectionString, sqlite => sqlite.MigrationsAssembly(SqliteMigrationsAssembly))
+                    .AddInterceptors(SqlitePragmaInterceptor.Instance);
+                break;
+            case StorageKind.PostgreSql:
+                options.UseNpgsql(provider.ConnectionString, npgsql => npgsql.MigrationsAssembly(PostgreSqlMigrationsAssembly));
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(provider), provider.Kind, "Unknown storage kind.");
+        }
+    }
+
+    /// <summary>
+    /// Registers the <see cref="StorageProvider"/>, an <see cref="IDbContextFactory{VigilDbContext}"/> for background
+    /// loops, and a scoped <see cref="VigilDbContext"/> for requests.
+    /// </summary>
+    public static IServiceCollection AddVigilStorage(this IServiceCollection services, StorageProvider provider)
+    {
+        services.AddSingleton(provider);
+        services.AddDbContextFactory<VigilDbContext>(options => Configure(options, provider));
+        return services;
+    }
+
+    /// <summary>Applies pending migrations at startup (see <see cref="MigrateAsync(VigilDbContext, CancellationToken)"/>).</summary>
+    public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<VigilDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await MigrateAsync(db, cancellationToken);
+    }
+
+    /// <summary>
+    /// Applies pending migrations; a no-op when the schema is current. EF holds a database lock meanwhile,
+    /// so instances starting together on one PostgreSQL database migrate once. On SQLite, then switches the file to
+    /// WAL mode (persistent), so readers never block the writer.
+    /// </summary>
+    public static async Task MigrateAsync(VigilDbContext db, CancellationToken cancellationToken)
+    {
+        await db.Database.MigrateAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
+        }
+    }
+
+    private static StorageProvider ParsePostgresUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            throw new StorageConfigurationException($"The PostgreSQL URL is malformed: {Accepted}.");
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder();
+        if (!string.IsNullOrEmpty(uri.IdnHost))
+        {
+            builder.Host = uri.IdnHost;
+        }
+        if (uri.Port > 0)
+        {
+            builder.Port = uri.Port;
+        }
+        if (uri.UserInfo.Length > 0)
+        {
+            var colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);
+            builder.Username = Uri.UnescapeDataString(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]);
+            if (colon >= 0)
+            {
+                builder.Password = Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]);
+            }
+        }
+        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        if (database.Length > 0)
+        {
+            builder.Database = database;
+        }
+
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' '));
+            ApplyUrlParameter(builder, name, value);
+        }
+        return StorageProvider.FromBuilder(builder);
+    }
+
+    /// <summary>
+    /// Maps a URL query parameter to its Npgsql setting: the libpq names people copy from other tools,
+    /// and any Npgsql keyword (e.g. <c>Maximum Pool Size</c>) for everything else.
+    /// </summary>
+    private static void ApplyUrlParameter(NpgsqlConnectionStringBuilder builder, string name, string value)
+    {
+        try
+        {
+            switch (name.ToLowerInvariant())
+            {
+                case "sslmode":
+                    builder.SslMode = value.ToLowerInvariant() switch
+                    {
+                        "disable" => SslMode.Disable,
+                        "allow" => SslMode.Allow,
+                        "prefer" => SslMode.Prefer,
+                        "require" => SslMode.Require,
+                        "verify-ca" => SslMode.VerifyCA,
+                        "verify-full" => SslMode.VerifyFull,
+                        _ => throw new StorageConfigurationException(
+                            $"The PostgreSQL URL parameter sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not '{value}'."),
+                    };
+                    break;
+                case "application_name":
+                    builder.ApplicationName = value;
+                    break;
+                case "connect_timeout":
+                    builder.Timeout = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+                    break;
+                case "options":
+                    builder.Options = value;
+                    break;
+                case "sslrootcert":
+                    builder.RootCertificate = value;
+                    break;
+                case "sslcert":
+                    builder.SslCertificate = value;
+                    break;
+                case "sslkey":
+                    builder.SslKey = value;
+                    break;
+                case "target_session_attrs":
+                    builder.TargetSessionAttributes = value;
+                    break;
+                case "password":
+                    builder.Password = value;
+                    break;
+                default:
+                    builder[name] = value;
+                    break;
+            }
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        {
+            // The value is not echoed: the parameter could be a password.
+            throw new StorageConfigurationException($"The PostgreSQL URL parameter '{name}' is not supported or has an invalid value.");
+        }
+    }
+}
