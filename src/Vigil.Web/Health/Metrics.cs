@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Builder;
 using Prometheus;
 
 namespace Vigil.Web.Health;

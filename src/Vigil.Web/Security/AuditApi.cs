@@ -1,7 +1,4 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Vigil.Core.Workspace;
 using Vigil.Web.Http;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Vigil.Core.Security;
 using Vigil.Core.Workspace;
 using Vigil.Web.Hosting;

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Vigil.Core.Workspace;
 using Vigil.Web.Hosting;
 
@@ -108,7 +105,7 @@ public sealed class WorkspaceReloader(VigilHostOptions options, WorkspaceState s
         }
     }
 
-    private bool IsRelevant(string path) =>
+    private static bool IsRelevant(string path) =>
         !path.Contains(Path.DirectorySeparatorChar + ".vigil", StringComparison.Ordinal)
         && (path.EndsWith(".yaml", StringComparison.Ordinal) || path.EndsWith(".md", StringComparison.Ordinal));
 

@@ -1,0 +1,4 @@
+using Vigil.Cli;
+
+// The table of contents: every verb lives in Cli/, one file each.
+return await VigilCli.RunAsync(args);

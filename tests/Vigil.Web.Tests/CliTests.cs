@@ -1,0 +1,100 @@
+namespace Vigil.Web.Tests;
+
+/// <summary>The command line as a user runs it: real process, real exit codes.</summary>
+public sealed class CliTests
+{
+    private static readonly Dictionary<string, string?> NoEnv = [];
+
+    [Fact]
+    public async Task Version_prints_the_version_and_exits_0()
+    {
+        var (code, stdout, _) = await VigilProcess.RunAsync(NoEnv, "version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^vigil \d+\.\d+\.\d+", stdout);
+    }
+
+    [Fact]
+    public async Task Usage_errors_exit_2_and_every_verb_has_help()
+    {
+        Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "no-such-verb")).ExitCode);
+        Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "serve")).ExitCode);
+        Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "token", "create", "--name", "x")).ExitCode);
+        foreach (var verb in new[] { "serve", "demo", "validate", "version", "token", "token create", "token list", "token revoke" })
+        {
+            var (code, stdout, _) = await VigilProcess.RunAsync(NoEnv, [.. verb.Split(' '), "--help"]);
+            Assert.Equal(0, code);
+            Assert.Contains("Usage:", stdout);
+        }
+    }
+
+    [Fact]
+    public async Task Validate_exits_0_for_a_good_workspace_and_1_with_file_line_col_errors()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-cli-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "vigil.yaml"), TestHost.MinimalWorkspace, TestContext.Current.CancellationToken);
+        var ok = await VigilProcess.RunAsync(NoEnv, "validate", dir);
+        Assert.Equal(0, ok.ExitCode);
+        Assert.StartsWith("ok: workspace 'Test Team'", ok.Stdout);
+
+        await File.WriteAllTextAsync(Path.Combine(dir, "vigil.yaml"), TestHost.MinimalWorkspace.Replace("respond_within: 15m", "respond_within: 15 minutes", StringComparison.Ordinal)
+            .Replace("severity: P1", "severity: P9", StringComparison.Ordinal), TestContext.Current.CancellationToken);
+        var bad = await VigilProcess.RunAsync(NoEnv, "validate", dir);
+        Assert.Equal(1, bad.ExitCode);
+        var lines = bad.Stdout.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("vigil.yaml:3:", lines[0]);
+        Assert.Contains("use 15m", lines[0]);
+        Assert.StartsWith("vigil.yaml:11:", lines[1]);
+        Assert.Contains("no severity 'P9'", lines[1]);
+    }
+
+    [Fact]
+    public async Task Token_create_prints_the_token_once_and_it_works_against_the_server()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-cli-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "vigil.yaml"), TestHost.MinimalWorkspace, TestContext.Current.CancellationToken);
+        var created = await VigilProcess.RunAsync(NoEnv, "token", "create", "--name", "ops", "--role", "responder", "--workspace", dir);
+        Assert.Equal(0, created.ExitCode);
+        var token = created.Stdout.Trim();
+        Assert.Matches("^vgl_[A-Za-z0-9_-]{43}$", token);
+        Assert.DoesNotContain(token, created.Stderr);
+
+        var listed = await VigilProcess.RunAsync(NoEnv, "token", "list", "--workspace", dir);
+        Assert.Equal(0, listed.ExitCode);
+        Assert.Contains("ops", listed.Stdout);
+        Assert.Contains("responder", listed.Stdout);
+        Assert.DoesNotContain(token, listed.Stdout);
+
+        await using var host = await TestHost.StartAsync(workspaceDirectory: dir);
+        using var client = host.ClientWith(token);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync("/api/v1/services", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/tokens", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "token", "create", "--name", "x", "--role", "root", "--workspace", dir)).ExitCode);
+    }
+
+    [Fact]
+    public async Task Serve_refuses_an_invalid_workspace_with_its_errors_and_exit_1()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-cli-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "vigil.yaml"), "name: x\nservices:\n  - id: a\n    escalation: nope\n", TestContext.Current.CancellationToken);
+        var (code, _, stderr) = await VigilProcess.RunAsync(NoEnv, "serve", "--workspace", dir, "--urls", "http://127.0.0.1:0");
+        Assert.Equal(1, code);
+        Assert.Contains("vigil.yaml:3:5: no escalation policy 'nope'", stderr);
+    }
+
+    [Fact]
+    public async Task Demo_starts_from_any_folder_and_serves_the_bundled_workspace()
+    {
+        await using var vigil = VigilProcess.Start(NoEnv, "demo", "--urls", "http://127.0.0.1:0");
+        var address = await vigil.WaitForAddressAsync();
+        using var client = new HttpClient { BaseAddress = address };
+        var health = await client.GetStringAsync("/health", TestContext.Current.CancellationToken);
+        Assert.Contains("\"ok\"", health);
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(vigil.Output.Contains("Bearer vgl_", StringComparison.Ordinal))));
+        var token = System.Text.RegularExpressions.Regex.Match(vigil.Output, "Bearer (vgl_[A-Za-z0-9_-]+)").Groups[1].Value;
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var services = await client.GetStringAsync("/api/v1/services", TestContext.Current.CancellationToken);
+        Assert.Contains("\"items\"", services);
+        Assert.DoesNotContain("\"total\":0", services);
+    }
+}
