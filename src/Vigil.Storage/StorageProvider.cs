@@ -19,14 +19,14 @@ public enum StorageKind
 /// </summary>
 public sealed class StorageProvider
 {
+    private readonly string _description;
+
     private StorageProvider(StorageKind kind, string connectionString, string description)
     {
         Kind = kind;
         ConnectionString = connectionString;
         _description = description;
     }
-
-    private readonly string _description;
 
     public StorageKind Kind { get; }
 

@@ -1,0 +1,62 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Vigil.Storage.Tests;
+
+/// <summary>The storage tests on a real SQLite file in a temporary directory, plus what only SQLite has.</summary>
+public sealed class SqliteStorageTests : StorageTests
+{
+    protected override string ListTablesSql => "SELECT name AS \"Value\" FROM sqlite_master WHERE type = 'table'";
+
+    protected override Task<TestDatabase> CreateDatabaseAsync()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "vigil-storage-tests", Guid.NewGuid().ToString("N"));
+        var provider = VigilStorage.Parse(null, directory);
+        return Task.FromResult(new TestDatabase(provider, () =>
+        {
+            // Pooled connections keep the file open; release them so the directory can go.
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+            return ValueTask.CompletedTask;
+        }));
+    }
+
+    [Fact]
+    public async Task Database_runs_in_WAL_mode_with_busy_timeout_and_normal_sync_after_migration()
+    {
+        await using var database = await CreateDatabaseAsync();
+        await database.MigrateAsync();
+
+        await using var db = database.NewContext();
+        await db.Database.OpenConnectionAsync(Ct);
+        Assert.Equal("wal", await ScalarAsync(db, "PRAGMA journal_mode"));
+        Assert.Equal(SqlitePragmaInterceptor.BusyTimeoutMilliseconds.ToString(), await ScalarAsync(db, "PRAGMA busy_timeout"));
+        Assert.Equal("1", await ScalarAsync(db, "PRAGMA synchronous")); // 1 = NORMAL
+        Assert.Equal("1", await ScalarAsync(db, "PRAGMA foreign_keys"));
+    }
+
+    [Fact]
+    public async Task Timestamps_are_stored_as_sortable_unix_milliseconds()
+    {
+        await using var database = await CreateDatabaseAsync();
+        await database.MigrateAsync();
+        var at = new DateTimeOffset(2026, 3, 29, 1, 30, 0, 123, TimeSpan.Zero);
+        await using (var db = database.NewContext())
+        {
+            db.Leases.Add(new Lease { Name = "maintenance", Holder = "a", ExpiresAt = at });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        await using var check = database.NewContext();
+        await check.Database.OpenConnectionAsync(Ct);
+        Assert.Equal(at.ToUnixTimeMilliseconds().ToString(), await ScalarAsync(check, "SELECT expires_at FROM leases"));
+        Assert.Equal("integer", await ScalarAsync(check, "SELECT typeof(expires_at) FROM leases"));
+    }
+
+    private static async Task<string?> ScalarAsync(VigilDbContext db, string sql)
+    {
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        return (await command.ExecuteScalarAsync(Ct))?.ToString();
+    }
+}
