@@ -22,6 +22,9 @@ public sealed partial class WorkspaceLoader
 {
     public const string FileName = "vigil.yaml";
 
+    // The start of YamlDotNet's message for a key repeated in one mapping ("Duplicate key name").
+    private const string DuplicateKey = "Duplicate key ";
+
     private readonly Func<string, string?> environment;
     private YamlReading r = null!;
     private string directory = "";
@@ -66,6 +69,12 @@ public sealed partial class WorkspaceLoader
         try
         {
             stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e) when (e.Message.StartsWith(DuplicateKey, StringComparison.Ordinal))
+        {
+            // YamlDotNet refuses a repeated key while parsing, before Map can report it;
+            // say it plainly rather than as a syntax error with .NET's dictionary message.
+            return Fail(new WorkspaceError(r.At(e.Start), $"key `{e.Message[DuplicateKey.Length..]}` appears twice in the same mapping", "keep one of them"));
         }
         catch (YamlException e)
         {
