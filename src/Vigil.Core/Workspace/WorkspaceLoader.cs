@@ -63,7 +63,8 @@ public sealed partial class WorkspaceLoader
     /// <summary>Loads from text, resolving relative paths (runbooks, jsonl files) against <paramref name="workspaceDirectory"/>.</summary>
     public WorkspaceLoadResult LoadText(string yaml, string workspaceDirectory)
     {
-        directory = Path.GetFullPath(workspaceDirectory);
+        // Without trimming, "examples/demo/" would make every runbook look outside the workspace.
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(workspaceDirectory));
         r = new YamlReading(FileName, environment);
         var stream = new YamlStream();
         try
