@@ -16,6 +16,9 @@ public static partial class Durations
     [GeneratedRegex(@"(\d+)(ms|s|m|h|d|w)", RegexOptions.CultureInvariant)]
     private static partial Regex Part();
 
+    // TimeSpan.FromMilliseconds throws above this.
+    private static readonly long MaxMilliseconds = (long)TimeSpan.MaxValue.TotalMilliseconds - 1;
+
     /// <summary>Parses a duration, or returns false with a message saying how to write it.</summary>
     public static bool TryParse(string text, out TimeSpan value, out string? hint)
     {
@@ -27,7 +30,6 @@ public static partial class Durations
             long ms = 0;
             foreach (Match m in Part().Matches(s))
             {
-                var n = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
                 var unit = m.Groups[2].Value switch
                 {
                     "ms" => 1L,
@@ -37,7 +39,15 @@ public static partial class Durations
                     "d" => 86_400_000L,
                     _ => 604_800_000L,
                 };
-                ms = checked(ms + (n * unit));
+                // A number too large for a TimeSpan is a typo to report, not an exception
+                // that takes down the loader (and with it every other error it would list).
+                if (!long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                    || n > (MaxMilliseconds - ms) / unit)
+                {
+                    hint = "that is longer than Vigil can count; use at most a few years, e.g. 520w";
+                    return false;
+                }
+                ms += n * unit;
             }
             value = TimeSpan.FromMilliseconds(ms);
             return true;

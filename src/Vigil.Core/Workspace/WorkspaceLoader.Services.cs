@@ -59,7 +59,7 @@ public sealed partial class WorkspaceLoader
         var timeout = m.Duration("timeout", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(10);
         var conditions = Conditions(m, "conditions");
         var warn = Conditions(m, "warn");
-        if (kind != CheckKind.Heartbeat && conditions.Count == 0 && kind is not (CheckKind.Tcp or CheckKind.Tls or CheckKind.Postgres))
+        if (conditions.Count == 0 && !CanFailWithoutConditions(spec))
         {
             // A probe without conditions cannot fail: say so rather than watch nothing.
             r.Error(m.Position, $"{what} has no `conditions`", kind == CheckKind.Http ? "add `conditions: [\"[STATUS] == 200\"]`" : "add `conditions: [\"[VALUE] < 100\"]` or similar");
@@ -83,6 +83,19 @@ public sealed partial class WorkspaceLoader
             Position = m.Position,
         };
     }
+
+    // These kinds fail on their own: a heartbeat when late, TCP/TLS/Postgres when they cannot
+    // connect, a command when it exits non-zero, a file check when the newest file is older
+    // than `max_age` or smaller than `min_size`, a DNS check when the answer is not `expect`.
+    // A spec that failed to read (null) is already reported; do not pile on.
+    private static bool CanFailWithoutConditions(CheckSpec? spec) => spec switch
+    {
+        null => true,
+        HeartbeatCheckSpec or TcpCheckSpec or TlsCheckSpec or PostgresCheckSpec or CommandCheckSpec => true,
+        FileCheckSpec f => f.MaxAge is not null || f.MinSize is not null,
+        DnsCheckSpec d => d.Expect.Count > 0,
+        _ => false,
+    };
 
     private static List<ConditionText> Conditions(Map m, string key) =>
         [.. m.StrList(key).Select(c => new ConditionText(c.Value, c.Position))];

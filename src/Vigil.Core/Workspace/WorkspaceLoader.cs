@@ -25,6 +25,9 @@ public sealed partial class WorkspaceLoader
 {
     public const string FileName = "vigil.yaml";
 
+    // The start of YamlDotNet's message for a key repeated in one mapping ("Duplicate key name").
+    private const string DuplicateKey = "Duplicate key ";
+
     private readonly Func<string, string?> environment;
     private YamlReading r = null!;
     private string directory = "";
@@ -63,12 +66,19 @@ public sealed partial class WorkspaceLoader
     /// <summary>Loads from text, resolving relative paths (runbooks, jsonl files) against <paramref name="workspaceDirectory"/>.</summary>
     public WorkspaceLoadResult LoadText(string yaml, string workspaceDirectory)
     {
-        directory = Path.GetFullPath(workspaceDirectory);
+        // Without trimming, "examples/demo/" would make every runbook look outside the workspace.
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(workspaceDirectory));
         r = new YamlReading(FileName, environment);
         var stream = new YamlStream();
         try
         {
             stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e) when (e.Message.StartsWith(DuplicateKey, StringComparison.Ordinal))
+        {
+            // YamlDotNet refuses a repeated key while parsing, before Map can report it;
+            // say it plainly rather than as a syntax error with .NET's dictionary message.
+            return Fail(new WorkspaceError(r.At(e.Start), $"key `{e.Message[DuplicateKey.Length..]}` appears twice in the same mapping", "keep one of them"));
         }
         catch (YamlException e)
         {

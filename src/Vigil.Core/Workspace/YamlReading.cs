@@ -94,6 +94,9 @@ internal sealed class YamlReading(string file, Func<string, string?> environment
                 {
                     sb.Append(v);
                     fromEnvironment = true;
+                    // `url: https://hooks.example.com/${TOKEN}` makes the whole URL a secret;
+                    // the token alone must be masked too wherever else it turns up.
+                    Secrets.Add(v);
                 }
                 else
                 {
@@ -352,7 +355,12 @@ public static class Sizes
                 break;
             }
         }
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0) return false;
+        // NumberStyles.Float accepts "NaN" and "Infinity", which are no size at all.
+        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
+            || !double.IsFinite(n) || n < 0 || n * factor >= long.MaxValue)
+        {
+            return false;
+        }
         bytes = (long)(n * factor);
         return true;
     }
