@@ -42,7 +42,11 @@ public sealed class HostTests
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
         var html = await ui.Content.ReadAsStringAsync(Ct);
         Assert.Contains("<html", html, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("/openapi/v1.json", html);
+        Assert.Contains("openapi/v1.json", html);
+        // The UI's script is served by Vigil itself: a server without internet access still shows it.
+        var script = await host.Client.GetAsync("/docs/scalar.js", Ct);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.True((await script.Content.ReadAsByteArrayAsync(Ct)).Length > 100_000);
     }
 
     [Fact]
