@@ -36,23 +36,21 @@ public sealed partial class VigilProcess : IAsyncDisposable
 
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "vigil.dll");
 
-    public static VigilProcess Start(IDictionary<string, string?> env, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Executable);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
-        return new VigilProcess(Process.Start(psi)!);
-    }
-
-    /// <summary>Runs a verb to completion (bounded) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IDictionary<string, string?> env, params string[] args)
+    private static ProcessStartInfo StartInfo(IDictionary<string, string?> env, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Executable);
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
+        return psi;
+    }
+
+    public static VigilProcess Start(IDictionary<string, string?> env, params string[] args) => new(Process.Start(StartInfo(env, args))!);
+
+    /// <summary>Runs a verb to completion (bounded) and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IDictionary<string, string?> env, params string[] args)
+    {
+        using var p = Process.Start(StartInfo(env, args))!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
