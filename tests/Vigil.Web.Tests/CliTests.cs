@@ -79,7 +79,7 @@ public sealed class CliTests
         await File.WriteAllTextAsync(Path.Combine(dir, "vigil.yaml"), "name: x\nservices:\n  - id: a\n    escalation: nope\n", TestContext.Current.CancellationToken);
         var (code, _, stderr) = await VigilProcess.RunAsync(NoEnv, "serve", "--workspace", dir, "--urls", "http://127.0.0.1:0");
         Assert.Equal(1, code);
-        Assert.Contains("vigil.yaml:3:5: no escalation policy 'nope'", stderr);
+        Assert.Contains("vigil.yaml:4:17: no escalation policy 'nope'", stderr);
     }
 
     [Fact]

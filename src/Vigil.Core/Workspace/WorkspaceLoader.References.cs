@@ -14,65 +14,30 @@ public sealed partial class WorkspaceLoader
         DuplicateIds(w.Services, s => s.Id, s => s.Position, "service");
         DuplicateIds(w.Integrations, i => i.Id, i => i.Position, "integration");
 
-        var severities = w.Severities.Select(s => s.Id).ToHashSet();
-        var users = w.Users.Select(u => u.Id).ToHashSet();
-        var schedules = w.Schedules.Select(s => s.Id).ToHashSet();
-        var policies = w.EscalationPolicies.Select(p => p.Id).ToHashSet();
-        var channels = w.Channels.Select(c => c.Id).ToHashSet();
-        var services = w.Services.Select(s => s.Id).ToHashSet();
-
-        foreach (var s in w.Schedules)
+        var known = new Dictionary<string, HashSet<string>>
         {
-            foreach (var layer in s.Layers)
-            {
-                foreach (var member in layer.Rotation.Members) Reference(member, users, "user", layer.Rotation.Position);
-            }
-            foreach (var o in s.Overrides) Reference(o.User, users, "user", o.Position);
-        }
-
-        foreach (var p in w.EscalationPolicies)
-        {
-            foreach (var t in p.Steps.SelectMany(s => s.Notify))
-            {
-                var known = t.Kind switch
-                {
-                    TargetKind.Schedule => schedules,
-                    TargetKind.User => users,
-                    _ => channels,
-                };
-                Reference(t.Id, known, t.Kind.ToString().ToLowerInvariant(), t.Position);
-            }
-        }
+            ["severity"] = [.. w.Severities.Select(s => s.Id)],
+            ["user"] = [.. w.Users.Select(u => u.Id)],
+            ["schedule"] = [.. w.Schedules.Select(s => s.Id)],
+            ["escalation policy"] = [.. w.EscalationPolicies.Select(p => p.Id)],
+            ["channel"] = [.. w.Channels.Select(c => c.Id)],
+            ["service"] = [.. w.Services.Select(s => s.Id)],
+        };
+        foreach (var (kind, id, at) in references) Reference(id, known[kind], kind, at);
 
         foreach (var svc in w.Services)
         {
-            if (svc.Escalation is not null) Reference(svc.Escalation, policies, "escalation policy", svc.Position);
-            foreach (var c in svc.Notify) Reference(c, channels, "channel", svc.Position);
             foreach (var check in svc.Checks)
             {
                 if (check.Alert is not { } alert) continue;
-                Reference(alert.Severity, severities, "severity", alert.Position);
                 if (alert.Runbook is not null) CheckRunbookReference(alert.Runbook, svc.Runbook, alert.Position);
             }
             var checkIds = svc.Checks.Select(c => c.Id).ToHashSet();
             foreach (var slo in svc.Slos) Reference(slo.Check, checkIds, $"check in service '{svc.Id}'", slo.Position);
         }
-
-        foreach (var i in w.Integrations)
-        {
-            Reference(i.Service, services, "service", i.Position);
-            if (i.Severity is not null) Reference(i.Severity, severities, "severity", i.Position);
-        }
-
-        foreach (var win in w.Maintenance.Windows)
-        {
-            foreach (var s in win.Services) Reference(s, services, "service", win.Position);
-        }
-        foreach (var t in w.Maintenance.Tasks)
-        {
-            if (t.Assignee is not null) Reference(t.Assignee, users, "user", t.Position);
-        }
     }
+
+    private void Refer(string kind, string id, SourcePosition at) => references.Add((kind, id, at));
 
     private void Reference(string id, HashSet<string> known, string what, SourcePosition at)
     {
@@ -80,7 +45,7 @@ public sealed partial class WorkspaceLoader
         var guess = YamlReading.Closest(id, known);
         var hint = guess is not null
             ? $"did you mean `{guess}`?"
-            : known.Count == 0 ? $"define a {what} with id '{id}' first" : $"defined: {string.Join(", ", known.Order())}";
+            : known.Count == 0 ? $"define {("aeio".Contains(what[0]) ? "an" : "a")} {what} with id '{id}' first" : $"defined: {string.Join(", ", known.Order())}";
         r.Error(at, $"no {what} '{id}'", hint);
     }
 

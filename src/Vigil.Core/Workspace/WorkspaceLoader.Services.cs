@@ -12,10 +12,14 @@ public sealed partial class WorkspaceLoader
     {
         var m = r.Map(node, "a service", "id", "name", "description", "runbook", "escalation", "notify", "tags", "checks", "slos");
         if (m is null) return null;
-        var id = m.RequiredStr("id", "backend");
+        var id = m.Id("backend");
         if (id is null) return null;
         var runbook = m.Str("runbook");
         if (runbook is not null) CheckRunbookReference(runbook, null, m.PositionOf("runbook"));
+        var escalation = m.Str("escalation");
+        if (escalation is not null) Refer("escalation policy", escalation, m.PositionOf("escalation"));
+        var notify = m.StrList("notify");
+        foreach (var (channel, at) in notify) Refer("channel", channel, at);
         var checks = m.Items("checks", n => ReadCheck(n, id));
         DuplicateIds(checks, c => c.Id, c => c.Position, $"check of service '{id}'");
         var slos = m.Items("slos", n => ReadSlo(n, id));
@@ -26,8 +30,8 @@ public sealed partial class WorkspaceLoader
             Name = m.Str("name") ?? id,
             Description = m.Str("description"),
             Runbook = runbook,
-            Escalation = m.Str("escalation"),
-            Notify = [.. m.StrList("notify").Select(x => x.Value)],
+            Escalation = escalation,
+            Notify = [.. notify.Select(x => x.Value)],
             Tags = [.. m.StrList("tags").Select(x => x.Value)],
             Checks = checks,
             Slos = slos,
@@ -39,7 +43,7 @@ public sealed partial class WorkspaceLoader
     {
         var m = r.Map(node, $"a check of service '{serviceId}'", CheckKeys);
         if (m is null) return null;
-        var id = m.RequiredStr("id", "health");
+        var id = m.Id("health");
         if (id is null) return null;
         var what = $"check '{serviceId}/{id}'";
         var kinds = CheckKindKeys.Where(m.Has).ToList();
@@ -222,6 +226,7 @@ public sealed partial class WorkspaceLoader
         var m = r.Map(node, $"the alert of {what}", "severity", "after", "for", "recover_after", "runbook");
         if (m is null) return null;
         var severity = m.RequiredStr("severity", "P1");
+        if (severity is not null) Refer("severity", severity, m.PositionOf("severity"));
         if (m.Has("after") && m.Has("for"))
         {
             r.Error(m.PositionOf("for"), $"the alert of {what} has both `after` and `for`", "alert after N failures (`after: 2`) or after failing for a time (`for: 15m`), not both");
@@ -242,7 +247,7 @@ public sealed partial class WorkspaceLoader
     {
         var m = r.Map(node, $"an SLO of service '{serviceId}'", "id", "check", "objective", "window", "latency");
         if (m is null) return null;
-        var id = m.RequiredStr("id", "availability");
+        var id = m.Id("availability");
         var check = m.RequiredStr("check", "health");
         var objectiveText = m.RequiredStr("objective", "99.5%");
         double? objective = null;

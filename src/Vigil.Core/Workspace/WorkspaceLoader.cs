@@ -30,6 +30,10 @@ public sealed partial class WorkspaceLoader
 
     private readonly Func<string, string?> environment;
     private YamlReading r = null!;
+
+    // References are recorded where the value sits and resolved once the whole file is read,
+    // so the error points at the dangling id itself, whatever the order of sections.
+    private readonly List<(string Kind, string Id, SourcePosition At)> references = [];
     private string directory = "";
 
     /// <param name="environment">Where <c>${VAR}</c> comes from; the process environment by default.</param>
@@ -69,6 +73,7 @@ public sealed partial class WorkspaceLoader
         // Without trimming, "examples/demo/" would make every runbook look outside the workspace.
         directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(workspaceDirectory));
         r = new YamlReading(FileName, environment);
+        references.Clear();
         var stream = new YamlStream();
         try
         {
@@ -133,7 +138,7 @@ public sealed partial class WorkspaceLoader
     {
         var m = r.Map(node, "a severity", "id", "name", "respond_within", "page", "description");
         if (m is null) return null;
-        var id = m.RequiredStr("id", "P1");
+        var id = m.Id("P1");
         if (id is null) return null;
         return new Severity(id, m.Str("name") ?? id, m.Duration("respond_within"), m.Bool("page") ?? true, m.Position);
     }
@@ -142,7 +147,7 @@ public sealed partial class WorkspaceLoader
     {
         var m = r.Map(node, "a user", "id", "name", "email", "phone", "webhook", "role", "timezone");
         if (m is null) return null;
-        var id = m.RequiredStr("id", "alice");
+        var id = m.Id("alice");
         if (id is null) return null;
         var email = m.Str("email");
         if (email is not null && !email.Contains('@', StringComparison.Ordinal))
@@ -170,7 +175,7 @@ public sealed partial class WorkspaceLoader
     {
         var m = r.Map(node, "a schedule", "id", "name", "timezone", "rotation", "layers", "overrides");
         if (m is null) return null;
-        var id = m.RequiredStr("id", "primary");
+        var id = m.Id("primary");
         if (id is null) return null;
         var tz = m.Str("timezone") ?? workspaceTimezone;
         if (m.Has("timezone")) CheckTimezone(tz, m.PositionOf("timezone"));
@@ -189,7 +194,7 @@ public sealed partial class WorkspaceLoader
             {
                 var lm = r.Map(n, $"a layer of schedule '{id}'", "id", "rotation");
                 if (lm is null) return null;
-                var lid = lm.RequiredStr("id", "primary");
+                var lid = lm.Id("primary");
                 var rotNode = lm.Required("rotation", "{ every: 1w, handoff: \"Mon 09:00\", start: 2026-11-02, members: [alice] }");
                 var rotation = rotNode is null ? null : ReadRotation(rotNode, $"layer '{lid}' of schedule '{id}'");
                 return lid is null || rotation is null ? null : new ScheduleLayer(lid, rotation, lm.Position);
@@ -205,6 +210,7 @@ public sealed partial class WorkspaceLoader
             var om = r.Map(n, $"an override of schedule '{id}'", "user", "from", "until");
             if (om is null) return null;
             var user = om.RequiredStr("user", "bob");
+            if (user is not null) Refer("user", user, om.PositionOf("user"));
             var from = Instant(om, "from");
             var until = Instant(om, "until");
             if (from is not null && until is not null && until <= from)
@@ -249,6 +255,7 @@ public sealed partial class WorkspaceLoader
             else r.Error(m.PositionOf("start"), $"`start`: '{s}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-02");
         }
         var members = m.StrList("members");
+        foreach (var (member, at) in members) Refer("user", member, at);
         if (members.Count == 0) r.Error(m.PositionOf("members"), $"{what} has no members", "add `members: [alice, bob]`");
         if (every is null || start is null || members.Count == 0) return null;
         return new Rotation
@@ -296,7 +303,7 @@ public sealed partial class WorkspaceLoader
     {
         var m = r.Map(node, "an escalation policy", "id", "steps", "repeat");
         if (m is null) return null;
-        var id = m.RequiredStr("id", "default");
+        var id = m.Id("default");
         if (id is null) return null;
         var steps = m.Items("steps", n =>
         {
@@ -332,6 +339,7 @@ public sealed partial class WorkspaceLoader
             r.Error(pos, $"'{text}' is not an escalation target", "write schedule:ID, user:ID or channel:ID");
             return null;
         }
+        Refer(kind, id, pos);
         return new EscalationTarget(k.Value, id, pos);
     }
 
@@ -339,7 +347,7 @@ public sealed partial class WorkspaceLoader
     {
         var m = r.Map(node, "a channel", "id", "type", "url", "smtp", "from", "to", "path", "headers", "template");
         if (m is null) return null;
-        var id = m.RequiredStr("id", "ops");
+        var id = m.Id("ops");
         var type = m.Enum<ChannelType>("type", required: true, example: "webhook");
         if (id is null || type is null) return null;
         string? url = null, smtp = null, from = null, path = null;
@@ -391,20 +399,24 @@ public sealed partial class WorkspaceLoader
     {
         var m = r.Map(node, "an integration", "id", "type", "service", "key", "severity");
         if (m is null) return null;
-        var id = m.RequiredStr("id", "prom");
+        var id = m.Id("prom");
         var type = m.Enum<IntegrationType>("type", required: true, example: "alertmanager");
         var service = m.RequiredStr("service", "backend");
+        if (service is not null) Refer("service", service, m.PositionOf("service"));
+        var severity = m.Str("severity");
+        if (severity is not null) Refer("severity", severity, m.PositionOf("severity"));
         var key = m.Str("key", secret: true);
         if (key is { Length: < 16 })
         {
             r.Error(m.PositionOf("key"), $"integration '{id}': the key is shorter than 16 characters", "use a long random key, or leave `key` out and Vigil generates one");
         }
         if (id is null || type is null || service is null) return null;
-        return new Integration { Id = id, Type = type.Value, Service = service, Key = key, Severity = m.Str("severity"), Position = m.Position };
+        return new Integration { Id = id, Type = type.Value, Service = service, Key = key, Severity = severity, Position = m.Position };
     }
 
     private RunbookSettings ReadRunbookSettings(YamlNode? node)
     {
+        if (YamlReading.IsEmpty(node)) return new RunbookSettings();
         var m = r.Map(node, "`runbooks`", "execution", "step_timeout", "confirm_destructive");
         if (m is null) return new RunbookSettings();
         return new RunbookSettings
@@ -417,6 +429,7 @@ public sealed partial class WorkspaceLoader
 
     private MaintenanceSettings ReadMaintenance(YamlNode? node)
     {
+        if (YamlReading.IsEmpty(node)) return new MaintenanceSettings();
         var m = r.Map(node, "`maintenance`", "windows", "tasks");
         if (m is null) return new MaintenanceSettings();
         var windows = m.Items("windows", n =>
@@ -430,6 +443,7 @@ public sealed partial class WorkspaceLoader
             var tz = wm.Str("timezone");
             if (tz is not null) CheckTimezone(tz, wm.PositionOf("timezone"));
             var services = wm.StrList("services");
+            foreach (var (svc, at) in services) Refer("service", svc, at);
             if (services.Count == 0) r.Error(wm.PositionOf("services"), "a maintenance window names no services", "add `services: [backend]`");
             if (cron is null || duration is null) return null;
             return new MaintenanceWindow { Id = wm.Str("id"), Services = [.. services.Select(s => s.Value)], Cron = cron, Duration = duration.Value, Timezone = tz, Position = wm.Position };
@@ -438,7 +452,7 @@ public sealed partial class WorkspaceLoader
         {
             var tm = r.Map(n, "a maintenance task", "id", "name", "cron", "timezone", "runbook", "assignee", "grace");
             if (tm is null) return null;
-            var id = tm.RequiredStr("id", "weekly");
+            var id = tm.Id("weekly");
             var cron = tm.RequiredStr("cron", "\"0 9 * * MON\"");
             if (cron is not null) CheckCron(cron, tm.PositionOf("cron"));
             var tz = tm.Str("timezone");
@@ -446,7 +460,9 @@ public sealed partial class WorkspaceLoader
             var runbook = tm.Str("runbook");
             if (runbook is not null) CheckRunbookReference(runbook, null, tm.PositionOf("runbook"));
             if (id is null || cron is null) return null;
-            return new MaintenanceTask { Id = id, Name = tm.Str("name"), Cron = cron, Timezone = tz, Runbook = runbook, Assignee = tm.Str("assignee"), Grace = tm.Duration("grace"), Position = tm.Position };
+            var assignee = tm.Str("assignee");
+            if (assignee is not null) Refer("user", assignee, tm.PositionOf("assignee"));
+            return new MaintenanceTask { Id = id, Name = tm.Str("name"), Cron = cron, Timezone = tz, Runbook = runbook, Assignee = assignee, Grace = tm.Duration("grace"), Position = tm.Position };
         });
         DuplicateIds(tasks, t => t.Id, t => t.Position, "maintenance task");
         return new MaintenanceSettings { Windows = windows, Tasks = tasks };

@@ -30,11 +30,14 @@ internal sealed class YamlReading(string file, Func<string, string?> environment
         return null;
     }
 
+    /// <summary>A key written with no value (<c>maintenance:</c>), which reads as "nothing here".</summary>
+    public static bool IsEmpty(YamlNode? node) => node is null or YamlScalarNode { Value: null or "" or "~" or "null" };
+
     public IEnumerable<YamlNode> Sequence(YamlNode? node, string what)
     {
         if (node is null) return [];
         if (node is YamlSequenceNode s) return s.Children;
-        if (node is YamlScalarNode { Value: null or "" or "~" or "null" }) return [];
+        if (IsEmpty(node)) return [];
         Error(node, $"{what} must be a list", "start each item with '- ' on its own line, or write [a, b]");
         return [];
     }
@@ -202,6 +205,20 @@ internal sealed class Map
     {
         var n = this[key];
         return n is null ? null : r.Scalar(n, $"`{key}` in {What}", secret);
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex IdShape = new("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// The item's <c>id</c>. Ids appear in URLs, in <c>SERVICE/CHECK</c> arguments and in references,
+    /// so they are restricted to letters, digits, '-', '_' and '.'.
+    /// </summary>
+    public string? Id(string example)
+    {
+        var id = RequiredStr("id", example);
+        if (id is null || IdShape.IsMatch(id)) return id;
+        r.Error(PositionOf("id"), $"id '{id}' in {What} is not a valid id", $"use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit, e.g. {example}");
+        return null;
     }
 
     public string? RequiredStr(string key, string example, bool secret = false)

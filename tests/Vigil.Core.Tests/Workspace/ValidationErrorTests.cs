@@ -126,7 +126,7 @@ public sealed class ValidationErrorTests
     public void Unknown_severity_in_an_alert_lists_the_defined_ones()
     {
         AssertSingle(
-            "vigil.yaml:11:16: no severity 'critical' (defined: P1, P2)",
+            "vigil.yaml:11:28: no severity 'critical' (defined: P1, P2)",
             """
             name: Test
             severities:
@@ -146,7 +146,7 @@ public sealed class ValidationErrorTests
     public void Unknown_user_in_a_rotation_suggests_a_close_one()
     {
         AssertSingle(
-            "vigil.yaml:7:15: no user 'alcie' (did you mean `alice`?)",
+            "vigil.yaml:7:57: no user 'alcie' (did you mean `alice`?)",
             """
             name: Test
             users:
@@ -162,7 +162,7 @@ public sealed class ValidationErrorTests
     public void Unknown_user_with_no_users_defined_says_to_define_one()
     {
         AssertSingle(
-            "vigil.yaml:4:7: no user 'carol' (define a user with id 'carol' first)",
+            "vigil.yaml:6:17: no user 'carol' (define a user with id 'carol' first)",
             """
             name: Test
             maintenance:
@@ -214,7 +214,7 @@ public sealed class ValidationErrorTests
     public void Unknown_escalation_policy_of_a_service_suggests_a_close_one()
     {
         AssertSingle(
-            "vigil.yaml:7:5: no escalation policy 'defualt' (did you mean `default`?)",
+            "vigil.yaml:8:17: no escalation policy 'defualt' (did you mean `default`?)",
             """
             name: Test
             users:
@@ -231,7 +231,7 @@ public sealed class ValidationErrorTests
     public void Unknown_channel_of_a_service_lists_the_defined_ones()
     {
         AssertSingle(
-            "vigil.yaml:5:5: no channel 'slack' (defined: log)",
+            "vigil.yaml:6:14: no channel 'slack' (defined: log)",
             """
             name: Test
             channels:
@@ -246,7 +246,7 @@ public sealed class ValidationErrorTests
     public void Unknown_service_of_an_integration_suggests_a_close_one()
     {
         AssertSingle(
-            "vigil.yaml:5:5: no service 'backnd' (did you mean `backend`?)",
+            "vigil.yaml:5:46: no service 'backnd' (did you mean `backend`?)",
             """
             name: Test
             services:
@@ -260,7 +260,7 @@ public sealed class ValidationErrorTests
     public void Unknown_service_in_a_maintenance_window_is_reported()
     {
         AssertSingle(
-            "vigil.yaml:6:7: no service 'frontend' (defined: backend)",
+            "vigil.yaml:6:20: no service 'frontend' (defined: backend)",
             """
             name: Test
             services:
@@ -730,11 +730,33 @@ public sealed class ValidationErrorTests
             [
                 "vigil.yaml:2:11: 'Mars/Olympus' is not a time zone (use an IANA name such as Europe/Berlin or UTC)",
                 "vigil.yaml:4:31: `respond_within`: '15 minutes' is not a duration (use 15m)",
-                "vigil.yaml:6:5: no escalation policy 'nowhere' (define a escalation policy with id 'nowhere' first)",
+                "vigil.yaml:7:17: no escalation policy 'nowhere' (define an escalation policy with id 'nowhere' first)",
                 "vigil.yaml:10:9: unknown key `intervl` in a check of service 'backend' (did you mean `interval`?)",
-                "vigil.yaml:13:16: no severity 'P9' (did you mean `P1`?)",
+                "vigil.yaml:13:28: no severity 'P9' (did you mean `P1`?)",
                 "vigil.yaml:15:24: `role`: 'admn' is not one of viewer, responder, admin (did you mean `admin`?)",
             ],
             errors);
+    }
+    [Fact]
+    public void An_id_with_characters_unfit_for_urls_is_rejected()
+    {
+        AssertSingle(
+            "vigil.yaml:3:9: id 'back end/api' in a service is not a valid id (use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit, e.g. backend)",
+            """
+            name: Test
+            services:
+              - id: back end/api
+            """);
+    }
+
+    [Fact]
+    public void An_optional_section_written_empty_reads_as_absent()
+    {
+        Assert.Empty(TestWorkspace.Errors("""
+            name: Test
+            runbooks:
+            maintenance:
+            services:
+            """));
     }
 }
