@@ -15,7 +15,7 @@ public static class VigilStorage
     public const string SqliteFileName = "vigil.db";
 
     // Referenced by name: the migration projects reference this one, so it cannot reference them.
-    // The executable references both, which is where EF finds them at run time.
+    // Vigil.Web references both, so every host (the executable, the tests) carries them for EF to find at run time.
     private const string SqliteMigrationsAssembly = "Vigil.Storage.Sqlite";
     private const string PostgreSqlMigrationsAssembly = "Vigil.Storage.PostgreSql";
 

@@ -150,10 +150,13 @@ public abstract class AuthTests(Db db)
         var items = denied.GetProperty("items").EnumerateArray().ToList();
         Assert.Contains(items, e => e.GetProperty("actor").GetString() == "anonymous" && e.GetProperty("detail").GetProperty("status").GetInt32() == 401
             && e.GetProperty("target").GetString() == "GET /api/v1/services" && e.GetProperty("remote_address").GetString() == "127.0.0.1");
-        Assert.Contains(items, e => e.GetProperty("actor").GetString() == "token:auditee" && e.GetProperty("detail").GetProperty("status").GetInt32() == 403);
+        Assert.Contains(items, e => e.GetProperty("actor").GetString() == $"token:{id}" && e.GetProperty("actor_name").GetString() == "auditee"
+            && e.GetProperty("detail").GetProperty("status").GetInt32() == 403);
         Assert.All(items, e => Assert.Equal("denied", e.GetProperty("outcome").GetString()));
 
-        var byActor = await host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit?actor=token:bootstrap&action=token.create", ct);
+        var tokens = await host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/tokens", ct);
+        var bootstrapId = tokens.GetProperty("items").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "bootstrap").GetProperty("id").GetString();
+        var byActor = await host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/audit?actor=token:{bootstrapId}&action=token.create", ct);
         var created = Assert.Single(byActor.GetProperty("items").EnumerateArray());
         Assert.Equal(id, created.GetProperty("target").GetString());
 
@@ -185,6 +188,7 @@ public abstract class AuthTests(Db db)
             pages++;
         }
         while (cursor is not null && pages < 10);
+        Assert.Equal(3, pages); // a last page that is exactly full has no next_cursor
         Assert.Equal(6, seen.Count);
         Assert.Equal(6, seen.Distinct().Count());
         Assert.Equal(HttpStatusCode.BadRequest, (await host.Admin.GetAsync("/api/v1/tokens?limit=0", ct)).StatusCode);

@@ -25,6 +25,11 @@ public sealed class HostTests
         var notReady = await host.Client.GetAsync("/health/ready", Ct);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
         Assert.Equal("application/problem+json", notReady.Content.Headers.ContentType?.MediaType);
+
+        // API calls say the storage is unavailable (503, retry later), not that the server broke (500).
+        var api = await host.Admin.GetAsync("/api/v1/services", Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, api.StatusCode);
+        Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
@@ -38,6 +43,12 @@ public sealed class HostTests
             Assert.True(paths.EnumerateObject().Any(x => x.Name.TrimEnd('/') == p), $"OpenAPI lacks {p}");
         }
         Assert.Equal("bearer", doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+        var list = paths.EnumerateObject().First(x => x.Name.TrimEnd('/') == "/api/v1/services").Value.GetProperty("get");
+        Assert.Equal(JsonValueKind.Array, list.GetProperty("security").ValueKind);
+        Assert.True(list.GetProperty("responses").TryGetProperty("401", out _));
+        Assert.True(list.GetProperty("responses").TryGetProperty("403", out _));
+        var health = paths.GetProperty("/health").GetProperty("get");
+        Assert.False(health.TryGetProperty("security", out _), "/health needs no token and must not say it does");
         var ui = await host.Client.GetAsync("/docs/", Ct);
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
         var html = await ui.Content.ReadAsStringAsync(Ct);
@@ -62,7 +73,10 @@ public sealed class HostTests
         Assert.Contains("process_working_set_bytes", text);
         Assert.Matches(@"http_request_duration_seconds_count\{[^}]*endpoint=""/health""[^}]*\} [1-9]", text);
         Assert.Contains("http_requests_received_total", text);
-        Assert.Contains("vigil_workspace_reloads_total", text);
+        // Published from the start, before any reload. (Values are process-wide and other tests reload
+        // in parallel, so only the series is asserted here.)
+        Assert.Matches(@"vigil_workspace_reloads_total\{outcome=""rejected""\} \d+", text);
+        Assert.Matches(@"vigil_workspace_valid [01]", text);
     }
 
     [Fact]

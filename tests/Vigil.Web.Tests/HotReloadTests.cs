@@ -63,4 +63,18 @@ public sealed class HotReloadTests
             return ws.GetProperty("valid").GetBoolean() && ws.GetProperty("services").GetInt32() == 2;
         }), "the fixed edit was never applied");
     }
+
+    [Fact]
+    public async Task A_cursor_into_a_service_removed_by_a_reload_is_refused_not_silently_restarted()
+    {
+        await using var host = await TestHost.StartAsync(TwoServices);
+        var first = await host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/services?limit=1", Ct);
+        var cursor = first.GetProperty("next_cursor").GetString();
+        Assert.NotNull(cursor);
+        await host.WriteWorkspaceAsync(TwoServices.Replace("- id: backend", "- id: api", StringComparison.Ordinal));
+        Assert.True(await TestHost.EventuallyAsync(async () => (await ServiceIdsAsync(host)).Contains("api")));
+        var next = await host.Admin.GetAsync($"/api/v1/services?limit=1&cursor={cursor}", Ct);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, next.StatusCode);
+        Assert.Contains("no longer exists", await next.Content.ReadAsStringAsync(Ct));
+    }
 }

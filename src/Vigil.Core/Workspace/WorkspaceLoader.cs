@@ -53,7 +53,7 @@ public sealed partial class WorkspaceLoader
         }
         if (!File.Exists(file))
         {
-            return Fail(new WorkspaceError(new SourcePosition(FileName, 0, 0), $"no {FileName} in {dir}", "create one; `vigil import RUNBOOK.md --out DIR` drafts it from a runbook"));
+            return Fail(new WorkspaceError(new SourcePosition(FileName, 0, 0), $"no {FileName} in {dir}", "create one: start from examples/demo/vigil.yaml, see docs/configuration.md"));
         }
         string text;
         try

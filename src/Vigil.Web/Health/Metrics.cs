@@ -16,6 +16,11 @@ public static class Metrics
 
     public static WebApplication UseVigilMetrics(this WebApplication app)
     {
+        // Publish every series from the start: a scrape before the first reload must see them at 0,
+        // and the workspace the host started with is valid by construction.
+        WorkspaceReloads.WithLabels("applied");
+        WorkspaceReloads.WithLabels("rejected");
+        WorkspaceValid.Set(1);
         app.UseHttpMetrics(o => o.ReduceStatusCodeCardinality());
         app.MapMetrics("/metrics");
         return app;

@@ -12,19 +12,26 @@ public static class Errors
             var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
             var (status, title) = error switch
             {
+                // The database (or its network) is down: the request may succeed later, so 503, not 500.
+                _ when IsStorageFailure(error) => (StatusCodes.Status503ServiceUnavailable, "Storage unavailable"),
                 BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                     ? "Request body too large"
                     : "Bad request"),
                 _ => (StatusCodes.Status500InternalServerError, "Internal server error"),
             };
-            if (status >= 500)
+            if (status == StatusCodes.Status503ServiceUnavailable)
+            {
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Vigil.Http")
+                    .LogWarning("Storage unavailable on {Method} {Path}: {Error}", context.Request.Method, context.Request.Path, error!.GetType().Name);
+            }
+            else if (status >= 500)
             {
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Vigil.Http")
                     .LogError(error, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
             }
             context.Response.StatusCode = status;
             // Exception messages can quote input or connection details: only the title goes out.
-            await Problem(title, status, status == 413 ? "Send a smaller body; the limit is per endpoint, see /docs." : null).ExecuteAsync(context);
+            await Problem(title, status, status == 503 ? "The database does not answer; retry shortly. /health/ready tells when it is back." : Detail(status)).ExecuteAsync(context);
         }));
         app.UseStatusCodePages(async ctx =>
         {
@@ -38,9 +45,21 @@ public static class Errors
                 415 => "Unsupported media type: send application/json",
                 _ => "Bad request",
             };
-            await Problem(title, r.StatusCode).ExecuteAsync(ctx.HttpContext);
+            await Problem(title, r.StatusCode, Detail(r.StatusCode)).ExecuteAsync(ctx.HttpContext);
         });
         return app;
+    }
+
+    private static string? Detail(int status) =>
+        status == StatusCodes.Status413PayloadTooLarge ? "Send a smaller body: the limit is 1 MB, and 16 KB for token requests." : null;
+
+    private static bool IsStorageFailure(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException or TimeoutException) return true;
+        }
+        return false;
     }
 
     public static IResult Problem(string title, int status, string? detail = null, IDictionary<string, object?>? extensions = null) =>

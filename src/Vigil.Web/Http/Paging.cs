@@ -45,13 +45,21 @@ public readonly record struct PageRequest(int Limit, string? After)
     public static string Cursor(string key) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(key)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    /// <summary>Pages an in-memory list ordered by <paramref name="key"/>.</summary>
-    public Page<T> Apply<T>(IReadOnlyList<T> ordered, Func<T, string> key)
+    /// <summary>
+    /// Pages an in-memory list ordered by <paramref name="key"/>. A cursor whose item has gone (a reload
+    /// removed it) is an error rather than a silent restart from the first page.
+    /// </summary>
+    public IResult Apply<T>(IReadOnlyList<T> ordered, Func<T, string> key)
     {
-        var after = After;
-        var start = after is null ? 0 : ordered.Select(key).ToList().IndexOf(after) + 1;
+        var start = 0;
+        if (After is not null)
+        {
+            var index = ordered.Select(key).ToList().IndexOf(After);
+            if (index < 0) return Errors.BadRequest("The item this cursor points after no longer exists (the workspace was reloaded); list again from the first page.");
+            start = index + 1;
+        }
         var items = ordered.Skip(start).Take(Limit).ToList();
         var more = start + items.Count < ordered.Count;
-        return new Page<T>(items, ordered.Count, more && items.Count > 0 ? Cursor(key(items[^1])) : null);
+        return TypedResults.Ok(new Page<T>(items, ordered.Count, more ? Cursor(key(items[^1])) : null));
     }
 }

@@ -5,7 +5,7 @@ using Vigil.Core.Workspace;
 namespace Vigil.Web.Logging;
 
 /// <summary>
-/// The console log format: one line per event, with every known secret masked, whatever logged it
+/// The console log format: one line per event (an exception's stack follows on its own lines), with every known secret masked, whatever logged it
 /// (our code, ASP.NET, a database driver's exception). Redaction happens here, at the last step,
 /// so no code path can forget it.
 /// </summary>

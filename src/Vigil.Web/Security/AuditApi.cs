@@ -8,14 +8,14 @@ public static class AuditApi
 {
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/audit", async Task<IResult> (AuditLog audit, string? action, string? actor, string? since, int? limit, string? cursor, CancellationToken ct) =>
+        app.MapGet("/api/v1/audit", async Task<IResult> (AuditLog audit, TimeProvider time, string? action, string? actor, string? since, int? limit, string? cursor, CancellationToken ct) =>
         {
             if (!PageRequest.TryParse(limit, cursor, out var page, out var error)) return error!;
             DateTimeOffset? sinceAt = null;
             if (!string.IsNullOrEmpty(since))
             {
                 if (DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)) sinceAt = at;
-                else if (Durations.TryParse(since, out var ago, out _)) sinceAt = DateTimeOffset.UtcNow - ago;
+                else if (Durations.TryParse(since, out var ago, out _)) sinceAt = time.GetUtcNow() - ago;
                 else return Errors.BadRequest("since must be a time (2026-11-22T10:00:00Z) or a duration back from now (1h, 7d).");
             }
             long? before = null;
@@ -24,8 +24,8 @@ public static class AuditApi
                 if (!long.TryParse(page.After, NumberStyles.None, CultureInfo.InvariantCulture, out var b)) return Errors.BadRequest("cursor is not one this server issued.");
                 before = b;
             }
-            var (items, total) = await audit.QueryAsync(action, actor, sinceAt, page.Limit, before, ct);
-            var next = items.Count == page.Limit ? PageRequest.Cursor(items[^1].Id.ToString(CultureInfo.InvariantCulture)) : null;
+            var (items, total, more) = await audit.QueryAsync(action, actor, sinceAt, page.Limit, before, ct);
+            var next = more ? PageRequest.Cursor(items[^1].Id.ToString(CultureInfo.InvariantCulture)) : null;
             return TypedResults.Ok(new Page<AuditEntry>(items, total, next));
         })
         .WithTags("Audit")

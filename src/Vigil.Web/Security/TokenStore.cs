@@ -30,7 +30,8 @@ public sealed class TokenStore(IDbContextFactory<VigilDbContext> db, TimeProvide
             Role = Roles.Name(role),
             TokenHash = ApiTokens.Hash(token),
             Prefix = ApiTokens.DisplayPrefix(token),
-            CreatedAt = time.GetUtcNow(),
+            // Stored with millisecond precision (SQLite keeps Unix milliseconds): answer with what is stored.
+            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds()),
             CreatedBy = createdBy,
         };
         await using var ctx = await db.CreateDbContextAsync(ct);
@@ -64,14 +65,17 @@ public sealed class TokenStore(IDbContextFactory<VigilDbContext> db, TimeProvide
         return (new TokenIdentity(row.Id, row.Name, role), null);
     }
 
-    public async Task<(IReadOnlyList<TokenInfo> Items, int Total)> ListAsync(int limit, string? afterId, CancellationToken ct = default)
+    /// <summary>A page of tokens ordered by id; <c>More</c> tells whether more follow.</summary>
+    public async Task<(IReadOnlyList<TokenInfo> Items, int Total, bool More)> ListAsync(int limit, string? afterId, CancellationToken ct = default)
     {
         await using var ctx = await db.CreateDbContextAsync(ct);
         var total = await ctx.ApiTokens.CountAsync(ct);
         var q = ctx.ApiTokens.AsNoTracking().OrderBy(t => t.Id).AsQueryable();
         if (afterId is not null) q = q.Where(t => t.Id.CompareTo(afterId) > 0);
-        var rows = await q.Take(limit).ToListAsync(ct);
-        return ([.. rows.Select(ToInfo)], total);
+        var rows = await q.Take(limit == int.MaxValue ? limit : limit + 1).ToListAsync(ct);
+        var more = rows.Count > limit;
+        if (more) rows.RemoveAt(limit);
+        return ([.. rows.Select(ToInfo)], total, more);
     }
 
     public async Task<TokenInfo?> FindAsync(string id, CancellationToken ct = default)

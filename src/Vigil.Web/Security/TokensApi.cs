@@ -23,8 +23,8 @@ public static class TokensApi
         api.MapGet("/", async Task<IResult> (TokenStore tokens, int? limit, string? cursor, CancellationToken ct) =>
         {
             if (!PageRequest.TryParse(limit, cursor, out var page, out var error)) return error!;
-            var (items, total) = await tokens.ListAsync(page.Limit, page.After, ct);
-            var next = items.Count == page.Limit ? PageRequest.Cursor(items[^1].Id) : null;
+            var (items, total, more) = await tokens.ListAsync(page.Limit, page.After, ct);
+            var next = more ? PageRequest.Cursor(items[^1].Id) : null;
             return TypedResults.Ok(new Page<TokenInfo>(items, total, next));
         }).WithSummary("List API tokens (never their secret)").Produces<Page<TokenInfo>>();
 

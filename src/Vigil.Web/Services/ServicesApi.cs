@@ -53,7 +53,7 @@ public static class ServicesApi
             var w = state.Current;
             var states = await LoadStatesAsync(db, null, ct);
             var all = w.Services.Select(s => ToDto(s, states, w.Secrets)).ToList();
-            return TypedResults.Ok(page.Apply(all, s => s.Id));
+            return page.Apply(all, s => s.Id);
         }).WithSummary("List services with their status").Produces<Page<ServiceDto>>();
 
         api.MapGet("/{id}", async Task<Results<Ok<ServiceDto>, ProblemHttpResult>> (string id, WorkspaceState state, IDbContextFactory<VigilDbContext> db, CancellationToken ct) =>

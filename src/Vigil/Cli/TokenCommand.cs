@@ -76,7 +76,7 @@ internal static class TokenCommand
         command.SetAction(async (result, ct) => await WithStoreAsync(result, store, async sp =>
         {
             var output = result.InvocationConfiguration.Output;
-            var (items, _) = await sp.GetRequiredService<TokenStore>().ListAsync(int.MaxValue, null, ct);
+            var (items, _, _) = await sp.GetRequiredService<TokenStore>().ListAsync(int.MaxValue, null, ct);
             await output.WriteLineAsync($"{"ID",-18} {"NAME",-24} {"ROLE",-10} {"PREFIX",-9} {"CREATED",-20} STATE");
             foreach (var t in items)
             {
