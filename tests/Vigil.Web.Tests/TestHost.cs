@@ -148,7 +148,8 @@ public sealed class TestHost : IAsyncDisposable
     /// <summary>Polls until <paramref name="condition"/> holds or the time is up (bounded, never hangs).</summary>
     public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan? within = null)
     {
-        var until = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        // Generous: CI runs three test assemblies at once on two cores; this only costs time when something is broken.
+        var until = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
         while (DateTime.UtcNow < until)
         {
             if (await condition()) return true;
