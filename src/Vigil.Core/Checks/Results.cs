@@ -2,8 +2,10 @@ using Vigil.Core.Workspace;
 
 namespace Vigil.Core.Checks;
 
-/// <summary>One check run's result, as the engine records it.</summary>
-/// <param name="ScheduledFor">The slot the run belonged to (null for pushes such as heartbeat pings); lag = started − slot.</param>
+/// <summary>
+/// One check run's result, as the engine records it. <c>ScheduledFor</c> is the slot the run belonged
+/// to (null for pushes such as heartbeat pings); schedule lag = start − slot.
+/// </summary>
 public sealed record CheckResult(
     string ServiceId,
     string CheckId,
