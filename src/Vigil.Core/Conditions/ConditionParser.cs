@@ -37,7 +37,12 @@ internal sealed class ConditionParser
     {
         SkipSpace();
         if (pos == s.Length) throw Fail(0, "the condition is empty", Example);
-        if (IsOperatorChar(s[pos])) throw Fail(pos, $"the condition starts with `{s[pos]}`: the left side is missing", Example);
+        if (IsOperatorChar(s[pos]))
+        {
+            var end = pos;
+            while (end < s.Length && IsOperatorChar(s[end])) end++;
+            throw Fail(pos, $"the condition starts with `{s[pos..end]}`: the left side is missing", Example);
+        }
         var left = ParseOperand(rightSide: false);
         SkipSpace();
         var opAt = pos;
@@ -142,7 +147,7 @@ internal sealed class ConditionParser
                     }
                     return word == "pat" ? ParsePattern(start) : ParseAny(start);
                 default:
-                    var guess = YamlReading.Closest(word, FunctionNames);
+                    var guess = YamlReading.Closest(word, FunctionNames) ?? FunctionNames.FirstOrDefault(f => word.StartsWith(f, StringComparison.OrdinalIgnoreCase));
                     throw Fail(start, $"unknown function `{word}()`", guess is not null ? $"did you mean `{guess}()`?" : "use len(), has(), pat() or any()");
             }
         }
@@ -247,7 +252,11 @@ internal sealed class ConditionParser
         var argument = ParsePlaceholder();
         SkipSpace();
         if (pos >= s.Length) throw Fail(open, "unbalanced parenthesis: `(` is not closed", $"close it: `{s[start..pos]})`");
-        if (s[pos] != ')') throw Fail(pos, $"{name}() takes one placeholder; unexpected `{s[pos]}`", $"write `{name}({argument.Text})`");
+        if (s[pos] != ')')
+        {
+            if (s.IndexOf(')', pos) < 0) throw Fail(open, "unbalanced parenthesis: `(` is not closed", $"close it: `{s[start..argument.End]})`");
+            throw Fail(pos, $"{name}() takes one placeholder; unexpected `{s[pos]}`", $"write `{name}({argument.Text})`");
+        }
         pos++;
         return new FunctionOperand(start, pos, s[start..pos], kind, argument);
     }
