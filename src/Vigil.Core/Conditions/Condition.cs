@@ -269,7 +269,10 @@ internal readonly record struct Value(ValueKind Kind, string Text, double Num, T
     public static Value Json(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.String => String(e.GetString() ?? ""),
-        JsonValueKind.Number => new(ValueKind.Number, e.GetRawText(), e.GetDouble(), default, false, null, null),
+        // A number too large for a double stays text: compared with `<` it fails as "not a number".
+        JsonValueKind.Number => e.TryGetDouble(out var n) && double.IsFinite(n)
+            ? new(ValueKind.Number, e.GetRawText(), n, default, false, null, null)
+            : String(e.GetRawText()),
         JsonValueKind.True => Boolean(true),
         JsonValueKind.False => Boolean(false),
         JsonValueKind.Array => String(e.GetRawText()) with { Count = e.GetArrayLength() },
