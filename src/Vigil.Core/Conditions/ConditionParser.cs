@@ -57,9 +57,10 @@ internal sealed class ConditionParser
             if (s[pos] == ')') throw Fail(pos, "unbalanced parenthesis: `)` without `(`", "remove it, or open it: `len([BODY].items)`");
             if (s[pos] == ']') throw Fail(pos, "unbalanced bracket: `]` without `[`", "remove it, or open it: `[BODY].items[0]`");
             var rest = s[pos..].TrimEnd();
-            var hint = right is LiteralOperand { Quoted: false }
+            var anotherCondition = rest.Any(c => IsOperatorChar(c) || c is '[' or '&' or '|');
+            var hint = right is LiteralOperand { Quoted: false } && !anotherCondition
                 ? $"quote a value with spaces: `{left.Text} {opText} \"{right.Text} {rest}\"`; write one condition per list item"
-                : "write one condition per list item";
+                : "write one condition per list item; all of them must hold";
             throw Fail(pos, $"unexpected `{rest}` after the condition", hint);
         }
         Check(left, op, opText, right);

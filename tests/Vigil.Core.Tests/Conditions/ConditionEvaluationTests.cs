@@ -209,4 +209,31 @@ public sealed class ConditionEvaluationTests
     [Fact]
     public void Len_of_a_missing_path_fails_instead_of_reading_zero() =>
         Assert.Equal("len([BODY].items) == 0: [BODY].items is not in the body", Eval("len([BODY].items) == 0", Http(body: "{}")).Message);
+    [Fact]
+    public void Quoted_value_keeps_its_spaces_and_compares_as_text()
+    {
+        Holds("[BODY] == \"hello world\"", Http(body: "hello world"));
+        Holds("[BODY] == 'hello world'", Http(body: "hello world"));
+    }
+
+    [Fact]
+    public void Placeholders_on_both_sides_show_both_values() =>
+        Assert.Equal("[BODY].a (1) == [BODY].b (2)", Eval("[BODY].a == [BODY].b", Http(body: """{"a":1,"b":2}""")).Message);
+
+    [Fact]
+    public void Any_compares_numbers_as_numbers_and_words_as_text()
+    {
+        Holds("[DNS_RCODE] == any(NOERROR, NXDOMAIN)", new Observation { DnsRcode = "NXDOMAIN" });
+        Fails("[DNS_RCODE] == any(NOERROR, SERVFAIL)", new Observation { DnsRcode = "NXDOMAIN" });
+        Holds("[VALUE] == any(1, 2.0)", new Observation { Value = 2 });
+    }
+
+    [Fact]
+    public void Expired_certificate_shows_negative_time_left() =>
+        Assert.Equal("[CERTIFICATE_EXPIRATION] (-2d 4h) > 1d",
+            Eval("[CERTIFICATE_EXPIRATION] > 1d", new Observation { CertificateExpiration = -(TimeSpan.FromDays(2) + TimeSpan.FromHours(4)) }).Message);
+
+    [Fact]
+    public void Huge_json_number_is_not_a_number_for_ordering() =>
+        Assert.Equal("[BODY].n > 5: '1e999' is not a number", Eval("[BODY].n > 5", Http(body: """{"n":1e999}""")).Message);
 }

@@ -190,7 +190,7 @@ public sealed class ConditionParserTests
     [Fact]
     public void Two_conditions_in_one_item_are_trailing_garbage() =>
         AssertError("[STATUS] == 200 && [BODY] == ok", 16, "unexpected `&& [BODY] == ok` after the condition",
-            "quote a value with spaces: `[STATUS] == \"200 && [BODY] == ok\"`; write one condition per list item");
+            "write one condition per list item; all of them must hold");
 
     [Fact]
     public void Unknown_function_suggests_the_closest() =>
