@@ -142,6 +142,12 @@ public enum CheckKind
 /// <summary>A condition as written (Gatus syntax); parsed by the condition engine.</summary>
 public sealed record ConditionText(string Text, SourcePosition Position)
 {
+    /// <summary>Whether the YAML scalar was quoted, so its text starts one column after <see cref="Position"/>.</summary>
+    public bool Quoted { get; init; }
+
+    /// <summary>Where the character at <paramref name="offset"/> in <see cref="Text"/> is in the file (exact for one-line scalars without escapes).</summary>
+    public SourcePosition PositionAt(int offset) => Position with { Column = Position.Column + offset + (Quoted ? 1 : 0) };
+
     public override string ToString() => Text;
 }
 

@@ -1,3 +1,4 @@
+using Vigil.Core.Conditions;
 using YamlDotNet.RepresentationModel;
 
 namespace Vigil.Core.Workspace;
@@ -5,6 +6,8 @@ namespace Vigil.Core.Workspace;
 public sealed partial class WorkspaceLoader
 {
     private static readonly string[] CheckKindKeys = [.. Enum.GetNames<CheckKind>().Select(n => n.ToLowerInvariant())];
+
+    private static readonly string[] ConditionKeys = ["conditions", "warn"];
 
     private static readonly string[] CheckKeys = [.. new[] { "id", "interval", "timeout", "conditions", "warn", "alert", "description" }.Concat(CheckKindKeys)];
 
@@ -63,6 +66,7 @@ public sealed partial class WorkspaceLoader
         var timeout = m.Duration("timeout", TimeSpan.FromMilliseconds(10)) ?? TimeSpan.FromSeconds(10);
         var conditions = Conditions(m, "conditions");
         var warn = Conditions(m, "warn");
+        CheckConditions(kind, spec, what, m, conditions.Concat(warn));
         if (conditions.Count == 0 && !CanFailWithoutConditions(spec))
         {
             // A probe without conditions cannot fail: say so rather than watch nothing.
@@ -102,7 +106,40 @@ public sealed partial class WorkspaceLoader
     };
 
     private static List<ConditionText> Conditions(Map m, string key) =>
-        [.. m.StrList(key).Select(c => new ConditionText(c.Value, c.Position))];
+        [.. m.QuotedStrList(key).Select(c => new ConditionText(c.Value, c.Position) { Quoted = c.Quoted })];
+
+    // Conditions are parsed here, at validation time, so a malformed one is reported at its
+    // exact line and column, and one reading a value the kind never fills is caught before it
+    // fails on every run.
+    private void CheckConditions(CheckKind kind, CheckSpec? spec, string what, Map m, IEnumerable<ConditionText> conditions)
+    {
+        var name = kind.ToString().ToLowerInvariant();
+        if (kind == CheckKind.Heartbeat)
+        {
+            foreach (var key in ConditionKeys.Where(m.Has))
+            {
+                r.Error(m.PositionOf(key), $"{what}: a heartbeat takes no `{key}`", "it fails by itself when a ping is late; remove them");
+            }
+            return;
+        }
+        var filled = PlaceholderSupport.FilledBy(kind, spec);
+        foreach (var text in conditions)
+        {
+            if (!Condition.TryParse(text.Text, out var condition, out var error))
+            {
+                r.Error(text.PositionAt(error.Offset), error.Message, error.Hint);
+                continue;
+            }
+            foreach (var use in condition.Placeholders.Where(u => !filled.Contains(u.Placeholder)))
+            {
+                var written = Placeholders.Written(use.Placeholder);
+                var hint = use.Placeholder == Placeholder.CertificateExpiration && kind == CheckKind.Http
+                    ? "only an https:// URL has a certificate"
+                    : $"a {name} check fills {string.Join(", ", filled.Select(Placeholders.Written))}";
+                r.Error(text.PositionAt(use.Offset), $"{written} is never filled by a {name} check, so this condition could never hold", hint);
+            }
+        }
+    }
 
     private CheckSpec? ReadSpec(CheckKind kind, YamlNode node, string what)
     {

@@ -313,20 +313,25 @@ internal sealed class Map
         return null;
     }
 
-    public IReadOnlyList<(string Value, SourcePosition Position)> StrList(string key)
+    public IReadOnlyList<(string Value, SourcePosition Position)> StrList(string key) =>
+        [.. QuotedStrList(key).Select(x => (x.Value, x.Position))];
+
+    /// <summary>Like <see cref="StrList"/>, also telling whether each item was quoted (its text starts one column after its position).</summary>
+    public IReadOnlyList<(string Value, SourcePosition Position, bool Quoted)> QuotedStrList(string key)
     {
         var n = this[key];
         if (n is null) return [];
+        static bool Quoted(YamlNode node) => node is YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted };
         if (n is YamlScalarNode single && !string.IsNullOrEmpty(single.Value))
         {
             // `notify: ops` is read as `notify: [ops]`: the intent is plain.
             var v = r.Scalar(single, $"`{key}` in {What}");
-            return v is null ? [] : [(v, r.Position(single))];
+            return v is null ? [] : [(v, r.Position(single), Quoted(single))];
         }
-        var list = new List<(string, SourcePosition)>();
+        var list = new List<(string, SourcePosition, bool)>();
         foreach (var item in r.Sequence(n, $"`{key}` in {What}"))
         {
-            if (r.Scalar(item, $"an item of `{key}` in {What}") is { } v) list.Add((v, r.Position(item)));
+            if (r.Scalar(item, $"an item of `{key}` in {What}") is { } v) list.Add((v, r.Position(item), Quoted(item)));
         }
         return list;
     }
