@@ -81,7 +81,8 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
                 observation.CertificateExpiration = notAfter - context.Time.GetUtcNow();
                 observation.Facts.Add("certificate expires " + notAfter.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
             }
-            observation.Facts.Add($"{spec.Method.ToUpperInvariant()} {SecretSet.RedactUrlCredentials(final.GetLeftPart(UriPartial.Path))} → {observation.Status} in {ProbeSupport.FormatDuration(observation.ResponseTime)}");
+            // Scheme, authority (never user info) and path: no query, where tokens live; no regex on the hot path.
+            observation.Facts.Add($"{request.Method.Method} {final.Scheme}://{final.Authority}{final.AbsolutePath} → {observation.Status} in {ProbeSupport.FormatDuration(observation.ResponseTime)}");
             observation.Facts.Add(truncated
                 ? $"body truncated to the first {ProbeSupport.FormatBytes(MaxBodyBytes)}"
                 : "body " + ProbeSupport.FormatBytes(read));

@@ -14,7 +14,17 @@ namespace Vigil.Core.Checks;
 /// </summary>
 public sealed class RedisProbe : ICheckProbe, IAsyncDisposable, IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<ConnectionMultiplexer>>> multiplexers = new(StringComparer.Ordinal);
+    /// <summary>A multiplexer no probe used for this long is closed (its check was removed or its URL changed).</summary>
+    private static readonly TimeSpan IdleLifetime = TimeSpan.FromMinutes(15);
+
+    private readonly ConcurrentDictionary<string, Entry> multiplexers = new(StringComparer.Ordinal);
+    private long lastSweep = Environment.TickCount64;
+
+    private sealed class Entry(ConfigurationOptions options)
+    {
+        public Lazy<Task<ConnectionMultiplexer>> Multiplexer { get; } = new(() => ConnectionMultiplexer.ConnectAsync(options));
+        public long LastUsed = Environment.TickCount64;
+    }
 
     public CheckKind Kind => CheckKind.Redis;
 
@@ -109,14 +119,29 @@ public sealed class RedisProbe : ICheckProbe, IAsyncDisposable, IDisposable
 
     private Task<ConnectionMultiplexer> GetAsync(string url, ConfigurationOptions options)
     {
-        var lazy = multiplexers.GetOrAdd(url, _ => new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(options)));
-        var task = lazy.Value;
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref lastSweep);
+        if (now - last > 60_000 && Interlocked.CompareExchange(ref lastSweep, now, last) == last) Sweep(now);
+        var entry = multiplexers.GetOrAdd(url, static (_, o) => new Entry(o), options);
+        Volatile.Write(ref entry.LastUsed, now);
+        var task = entry.Multiplexer.Value;
         if (task.IsFaulted || task.IsCanceled)
         {
             // A failed creation (bad configuration) is retried next probe, not cached.
-            multiplexers.TryRemove(new KeyValuePair<string, Lazy<Task<ConnectionMultiplexer>>>(url, lazy));
+            multiplexers.TryRemove(new KeyValuePair<string, Entry>(url, entry));
         }
         return task;
+    }
+
+    private void Sweep(long now)
+    {
+        foreach (var pair in multiplexers)
+        {
+            if (now - Volatile.Read(ref pair.Value.LastUsed) < IdleLifetime.TotalMilliseconds) continue;
+            if (!multiplexers.TryRemove(pair)) continue;
+            var lazy = pair.Value.Multiplexer;
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully) _ = lazy.Value.Result.DisposeAsync().AsTask();
+        }
     }
 
     internal static bool TryParseUrl(string url, TimeSpan timeout, out ConfigurationOptions options, out int database, out string? password)
@@ -161,10 +186,8 @@ public sealed class RedisProbe : ICheckProbe, IAsyncDisposable, IDisposable
     {
         foreach (var entry in multiplexers)
         {
-            if (entry.Value.IsValueCreated && entry.Value.Value.IsCompletedSuccessfully)
-            {
-                await entry.Value.Value.Result.DisposeAsync();
-            }
+            var lazy = entry.Value.Multiplexer;
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully) await lazy.Value.Result.DisposeAsync();
         }
         multiplexers.Clear();
     }
@@ -173,10 +196,8 @@ public sealed class RedisProbe : ICheckProbe, IAsyncDisposable, IDisposable
     {
         foreach (var entry in multiplexers)
         {
-            if (entry.Value.IsValueCreated && entry.Value.Value.IsCompletedSuccessfully)
-            {
-                entry.Value.Value.Result.Dispose();
-            }
+            var lazy = entry.Value.Multiplexer;
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully) lazy.Value.Result.Dispose();
         }
         multiplexers.Clear();
     }
