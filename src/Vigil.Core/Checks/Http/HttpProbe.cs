@@ -1,0 +1,246 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Vigil.Core.Workspace;
+
+namespace Vigil.Core.Checks;
+
+/// <summary>
+/// <c>http</c>: one request, the response's status, headers, body (at most 1 MiB), time, remote address and, for
+/// https, the leaf certificate's time left. Connections are pooled in shared handlers, one per combination of
+/// <c>verify_tls</c>, <c>follow_redirects</c> and <c>fresh_connection</c>, so a probe allocates no client, no handler
+/// and, on a reused connection, no TLS handshake. <c>fresh_connection: true</c> sends <c>Connection: close</c> through
+/// handlers only such probes use, so each of their requests opens (and closes) a connection of its own.
+/// </summary>
+public sealed class HttpProbe : ICheckProbe, IDisposable
+{
+    /// <summary>At most this much of a body is read; the rest is left unread and the truncation noted.</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    private readonly Pool?[] pools = new Pool?[8];
+    private readonly Lock gate = new();
+    private readonly TimeSpan pooledConnectionLifetime;
+    private bool disposed;
+
+    public HttpProbe(TimeSpan? pooledConnectionLifetime = null)
+    {
+        this.pooledConnectionLifetime = pooledConnectionLifetime ?? TimeSpan.FromMinutes(5);
+    }
+
+    public CheckKind Kind => CheckKind.Http;
+
+    public async Task<Observation> ProbeAsync(Check check, ProbeContext context, CancellationToken ct)
+    {
+        if (!ProbeSupport.TryGetSpec<HttpCheckSpec>(check, out var spec, out var invalid)) return invalid!;
+        var observation = new Observation();
+        if (!Uri.TryCreate(spec.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            observation.Error = "url is not an absolute http:// or https:// URL";
+            return observation;
+        }
+
+        var pool = GetPool(spec.VerifyTls, spec.FollowRedirects, spec.FreshConnection);
+        var start = ProbeSupport.Start();
+        HttpResponseMessage? response = null;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Parse(spec.Method), uri);
+            if (spec.Body is not null)
+            {
+                request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(spec.Body));
+            }
+            foreach (var header in spec.Headers)
+            {
+                if (!request.Headers.TryAddWithoutValidation(header.Key, header.Value))
+                {
+                    request.Content ??= new ByteArrayContent([]);
+                    request.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                }
+            }
+            if (spec.FreshConnection)
+            {
+                request.Headers.ConnectionClose = true;
+            }
+
+            response = await pool.Invoker.SendAsync(request, ct);
+            observation.Connected = true;
+            observation.Status = (int)response.StatusCode;
+            observation.Headers = CollectHeaders(response);
+            var (body, truncated, read) = await ReadBodyAsync(response.Content, ct);
+            observation.ResponseTime = ProbeSupport.Since(start);
+            observation.Body = body;
+
+            var final = response.RequestMessage?.RequestUri ?? uri;
+            observation.Ip = pool.RemoteAddress(final) ?? final.IdnHost;
+            if (final.Scheme == Uri.UriSchemeHttps && pool.NotAfter(final) is { } notAfter)
+            {
+                observation.CertificateExpiration = notAfter - context.Time.GetUtcNow();
+                observation.Facts.Add("certificate expires " + notAfter.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            // Scheme, authority (never user info) and path: no query, where tokens live; no regex on the hot path.
+            observation.Facts.Add($"{request.Method.Method} {final.Scheme}://{final.Authority}{final.AbsolutePath} → {observation.Status} in {ProbeSupport.FormatDuration(observation.ResponseTime)}");
+            observation.Facts.Add(truncated
+                ? $"body truncated to the first {ProbeSupport.FormatBytes(MaxBodyBytes)}"
+                : "body " + ProbeSupport.FormatBytes(read));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            observation.ResponseTime = ProbeSupport.Since(start);
+            observation.Error = ProbeSupport.TimedOut(check);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            observation.ResponseTime = ProbeSupport.Since(start);
+            observation.Error = ProbeSupport.Describe(e);
+        }
+        finally
+        {
+            response?.Dispose();
+        }
+        return observation;
+    }
+
+    private static Dictionary<string, string> CollectHeaders(HttpResponseMessage response)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in response.Headers.NonValidated)
+        {
+            headers[header.Key] = header.Value.ToString();
+        }
+        foreach (var header in response.Content.Headers.NonValidated)
+        {
+            headers[header.Key] = header.Value.ToString();
+        }
+        return headers;
+    }
+
+    private static async Task<(string Body, bool Truncated, int Read)> ReadBodyAsync(HttpContent content, CancellationToken ct)
+    {
+        var length = content.Headers.ContentLength;
+        if (length == 0) return ("", false, 0);
+        var stream = await content.ReadAsStreamAsync(ct);
+        // One byte more than the limit tells a body of exactly 1 MiB from a longer one.
+        var capacity = length is > 0 and < MaxBodyBytes ? (int)length.Value + 1 : MaxBodyBytes + 1;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(capacity, 16 * 1024));
+        try
+        {
+            var read = 0;
+            while (read < MaxBodyBytes + 1)
+            {
+                if (read == buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxBodyBytes + 1));
+                    buffer.AsSpan(0, read).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                var n = await stream.ReadAsync(buffer.AsMemory(read, Math.Min(buffer.Length, MaxBodyBytes + 1) - read), ct);
+                if (n == 0) break;
+                read += n;
+            }
+            var truncated = read > MaxBodyBytes;
+            var kept = truncated ? MaxBodyBytes : read;
+            return (Encoding.UTF8.GetString(buffer, 0, kept), truncated, kept);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private Pool GetPool(bool verifyTls, bool followRedirects, bool fresh)
+    {
+        var index = (verifyTls ? 1 : 0) | (followRedirects ? 2 : 0) | (fresh ? 4 : 0);
+        var pool = Volatile.Read(ref pools[index]);
+        if (pool is not null) return pool;
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return pools[index] ??= new Pool(verifyTls, followRedirects, pooledConnectionLifetime);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            disposed = true;
+            for (var i = 0; i < pools.Length; i++)
+            {
+                pools[i]?.Dispose();
+                pools[i] = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One shared handler and what its connections saw: the remote address per host:port (recorded when a connection
+    /// opens) and the leaf certificate's expiry per host (recorded in the TLS validation callback).
+    /// </summary>
+    private sealed class Pool : IDisposable
+    {
+        private readonly ConcurrentDictionary<(string Host, int Port), string> addresses = new();
+        private readonly ConcurrentDictionary<string, DateTimeOffset> notAfter = new(StringComparer.OrdinalIgnoreCase);
+        private readonly bool verifyTls;
+
+        public Pool(bool verifyTls, bool followRedirects, TimeSpan lifetime)
+        {
+            this.verifyTls = verifyTls;
+            var handler = new SocketsHttpHandler
+            {
+                AllowAutoRedirect = followRedirects,
+                MaxAutomaticRedirections = 10,
+                PooledConnectionLifetime = lifetime,
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+                AutomaticDecompression = DecompressionMethods.None,
+                UseCookies = false,
+                UseProxy = false,
+                ConnectTimeout = Timeout.InfiniteTimeSpan,
+                ConnectCallback = ConnectAsync,
+                SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = Validate },
+            };
+            Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        }
+
+        public HttpMessageInvoker Invoker { get; }
+
+        public string? RemoteAddress(Uri uri) => addresses.TryGetValue((uri.IdnHost, uri.Port), out var address) ? address : null;
+
+        public DateTimeOffset? NotAfter(Uri uri) => notAfter.TryGetValue(uri.IdnHost, out var value) ? value : null;
+
+        private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                if (socket.RemoteEndPoint is IPEndPoint remote)
+                {
+                    var address = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
+                    addresses[(context.DnsEndPoint.Host, context.DnsEndPoint.Port)] = address.ToString();
+                }
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        private bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            if (certificate is X509Certificate2 leaf && sender is SslStream stream)
+            {
+                notAfter[stream.TargetHostName] = new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+            }
+            return !verifyTls || errors == SslPolicyErrors.None;
+        }
+
+        public void Dispose() => Invoker.Dispose();
+    }
+}
