@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Console;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
 using Vigil.Web.Health;
+using Vigil.Web.Heartbeats;
 using Vigil.Web.Http;
 using Vigil.Web.Logging;
 using Vigil.Web.Security;
@@ -58,12 +59,16 @@ public static class VigilHost
         builder.Services.AddVigilWorkspaceReload();
         builder.Services.AddVigilSecurity();
         builder.Services.AddVigilOpenApi();
+        builder.Services.AddVigilHeartbeats();
+
+        options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseVigilErrors();
         app.UseVigilMetrics();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapHealthApi();
         app.MapVigilOpenApi();
@@ -71,6 +76,7 @@ public static class VigilHost
         app.MapTokensApi();
         app.MapAuditApi();
         app.MapServicesApi();
+        app.MapHeartbeatsApi();
         return app;
     }
 
