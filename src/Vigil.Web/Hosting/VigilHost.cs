@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging.Console;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
+using Vigil.Web.Demo;
 using Vigil.Web.Health;
 using Vigil.Web.Heartbeats;
 using Vigil.Web.Http;
@@ -60,6 +61,7 @@ public static class VigilHost
         builder.Services.AddVigilSecurity();
         builder.Services.AddVigilOpenApi();
         builder.Services.AddVigilHeartbeats();
+        if (options.Demo) builder.Services.AddVigilDemo();
 
         options.ConfigureServices?.Invoke(builder.Services);
 
@@ -77,6 +79,7 @@ public static class VigilHost
         app.MapAuditApi();
         app.MapServicesApi();
         app.MapHeartbeatsApi();
+        if (options.Demo) app.MapDemoServices();
         return app;
     }
 
