@@ -3,7 +3,9 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging.Console;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
+using Vigil.Web.Demo;
 using Vigil.Web.Health;
+using Vigil.Web.Heartbeats;
 using Vigil.Web.Http;
 using Vigil.Web.Logging;
 using Vigil.Web.Security;
@@ -58,12 +60,17 @@ public static class VigilHost
         builder.Services.AddVigilWorkspaceReload();
         builder.Services.AddVigilSecurity();
         builder.Services.AddVigilOpenApi();
+        builder.Services.AddVigilHeartbeats();
+        if (options.Demo) builder.Services.AddVigilDemo();
+
+        options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseVigilErrors();
         app.UseVigilMetrics();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapHealthApi();
         app.MapVigilOpenApi();
@@ -71,6 +78,8 @@ public static class VigilHost
         app.MapTokensApi();
         app.MapAuditApi();
         app.MapServicesApi();
+        app.MapHeartbeatsApi();
+        if (options.Demo) app.MapDemoServices();
         return app;
     }
 

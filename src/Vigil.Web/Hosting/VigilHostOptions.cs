@@ -27,5 +27,11 @@ public sealed record VigilHostOptions
     /// <summary>The largest request body accepted anywhere (bytes). Endpoints may set smaller limits.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>Serve the demo's simulated services (<c>/demo/…</c> and a pinging worker); <c>vigil demo</c> only.</summary>
+    public bool Demo { get; init; }
+
+    /// <summary>Runs after Vigil's own registrations, so an embedder or a test can replace a service (the result sink, say).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     public string ResolvedDataDirectory => DataDirectory ?? Path.Combine(WorkspaceDirectory, ".vigil");
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
+using Vigil.Web.Heartbeats;
 using Vigil.Web.Http;
 using Vigil.Web.Security;
 
@@ -27,7 +28,8 @@ public sealed record CheckDto(
     string? Interval,
     string Timeout,
     IReadOnlyList<string> Conditions,
-    IReadOnlyList<string> Warn);
+    IReadOnlyList<string> Warn,
+    string? PingUrl = null);
 
 public sealed record ServiceDto(
     string Id,
@@ -56,14 +58,21 @@ public static class ServicesApi
             return page.Apply(all, s => s.Id);
         }).WithSummary("List services with their status").Produces<Page<ServiceDto>>();
 
-        api.MapGet("/{id}", async Task<Results<Ok<ServiceDto>, ProblemHttpResult>> (string id, WorkspaceState state, IDbContextFactory<VigilDbContext> db, CancellationToken ct) =>
+        api.MapGet("/{id}", async Task<Results<Ok<ServiceDto>, ProblemHttpResult>> (string id, HttpContext http, WorkspaceState state, IDbContextFactory<VigilDbContext> db, HeartbeatService heartbeats, CancellationToken ct) =>
         {
             var w = state.Current;
             if (w.FindService(id) is not { } service)
             {
                 return TypedResults.Problem(title: "Not found", statusCode: 404, detail: $"No service '{id}' in workspace '{w.Name}'.");
             }
-            return TypedResults.Ok(ToDto(service, await LoadStatesAsync(db, id, ct), w.Secrets));
+            // A ping URL is a credential (anyone holding it can report the job healthy): admins only.
+            Dictionary<string, string>? pingUrls = null;
+            if (Policies.RoleOf(http.User) == Role.Admin && service.Checks.Any(c => c.Kind == CheckKind.Heartbeat))
+            {
+                var baseUrl = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
+                pingUrls = (await heartbeats.KeysAsync(id, ct)).ToDictionary(k => k.Key, k => $"{baseUrl}/ping/{k.Value}");
+            }
+            return TypedResults.Ok(ToDto(service, await LoadStatesAsync(db, id, ct), w.Secrets, pingUrls));
         }).WithSummary("One service with the state of each of its checks");
 
         return app;
@@ -77,7 +86,7 @@ public static class ServicesApi
         return await q.ToDictionaryAsync(s => (s.ServiceId, s.CheckId), ct);
     }
 
-    private static ServiceDto ToDto(Service s, Dictionary<(string, string), CheckState> states, SecretSet secrets)
+    private static ServiceDto ToDto(Service s, Dictionary<(string, string), CheckState> states, SecretSet secrets, Dictionary<string, string>? pingUrls = null)
     {
         var checks = s.Checks.Select(c =>
         {
@@ -93,7 +102,8 @@ public static class ServicesApi
                 c.Kind == CheckKind.Heartbeat ? null : Durations.Format(c.Interval),
                 Durations.Format(c.Timeout),
                 [.. c.Conditions.Select(x => secrets.Redact(x.Text))],
-                [.. c.Warn.Select(x => secrets.Redact(x.Text))]);
+                [.. c.Warn.Select(x => secrets.Redact(x.Text))],
+                pingUrls?.GetValueOrDefault(c.Id));
         }).ToList();
         return new ServiceDto(s.Id, s.Name, s.Description, Rollup(checks.Select(c => c.Status)), s.Runbook, s.Escalation, s.Notify, s.Tags, checks);
     }
