@@ -19,7 +19,7 @@ public sealed class CliTests
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "no-such-verb")).ExitCode);
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "serve")).ExitCode);
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "token", "create", "--name", "x")).ExitCode);
-        foreach (var verb in new[] { "serve", "demo", "validate", "version", "token", "token create", "token list", "token revoke" })
+        foreach (var verb in new[] { "serve", "demo", "validate", "check", "version", "token", "token create", "token list", "token revoke" })
         {
             var (code, stdout, _) = await VigilProcess.RunAsync(NoEnv, [.. verb.Split(' '), "--help"]);
             Assert.Equal(0, code);

@@ -62,7 +62,7 @@ internal static class CheckCommand
                 await output.WriteLineAsync("  signals:  …/start when the run begins, …/fail on failure, …/{exit_code} to report an exit code");
                 return ExitCodes.Ok;
             }
-            var toolkit = CheckToolkit.Create();
+            await using var toolkit = CheckToolkit.Create();
             try
             {
                 return await new CheckRunner(toolkit.Probes, toolkit.Evaluator, TimeProvider.System).RunAsync(w, service, check, output, ct);
