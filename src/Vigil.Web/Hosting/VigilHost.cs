@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging.Console;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
+using Vigil.Web.Checks;
 using Vigil.Web.Health;
 using Vigil.Web.Http;
 using Vigil.Web.Logging;
@@ -58,6 +59,8 @@ public static class VigilHost
         builder.Services.AddVigilWorkspaceReload();
         builder.Services.AddVigilSecurity();
         builder.Services.AddVigilOpenApi();
+        builder.Services.AddVigilChecks();
+        options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseVigilErrors();
@@ -71,6 +74,7 @@ public static class VigilHost
         app.MapTokensApi();
         app.MapAuditApi();
         app.MapServicesApi();
+        app.MapChecksApi();
         return app;
     }
 
