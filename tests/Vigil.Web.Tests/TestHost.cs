@@ -69,7 +69,8 @@ public sealed class TestHost : IAsyncDisposable
         Dictionary<string, string?>? env = null,
         string? workspaceDirectory = null,
         string? dataDirectory = null,
-        string? database = null)
+        string? database = null,
+        Func<VigilHostOptions, VigilHostOptions>? configure = null)
     {
         var dir = workspaceDirectory ?? Directory.CreateTempSubdirectory("vigil-ws-").FullName;
         if (workspaceDirectory is null) await File.WriteAllTextAsync(Path.Combine(dir, "vigil.yaml"), yaml);
@@ -86,6 +87,7 @@ public sealed class TestHost : IAsyncDisposable
             Environment = name => env.TryGetValue(name, out var v) ? v : null,
             ReloadPollInterval = TimeSpan.FromMilliseconds(250),
         };
+        if (configure is not null) options = configure(options);
         var app = VigilHost.Build(options);
         await VigilHost.PrepareAsync(app);
         await app.StartAsync();

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Threading.RateLimiting;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Vigil.Core.Checks;
 
 namespace Vigil.Web.Heartbeats;
 
@@ -22,8 +20,6 @@ public static class HeartbeatsApi
     {
         services.AddSingleton<HeartbeatService>();
         services.AddHostedService<HeartbeatMonitor>();
-        // Until the check engine's batching writer is registered, results are logged and dropped.
-        services.TryAddSingleton<ICheckResultSink, LoggingCheckResultSink>();
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -78,15 +74,5 @@ public static class HeartbeatsApi
         var text = Encoding.UTF8.GetString(buffer, 0, read);
         // A multi-byte character cut at the bound decodes as U+FFFD; drop it rather than keep half a character.
         return read == limit ? text.TrimEnd('\uFFFD') : text;
-    }
-}
-
-/// <summary>Stands in for the check engine's batching writer: logs each heartbeat result.</summary>
-internal sealed class LoggingCheckResultSink(ILogger<LoggingCheckResultSink> log) : ICheckResultSink
-{
-    public ValueTask PublishAsync(CheckResult result, CancellationToken ct)
-    {
-        log.LogInformation("{Service}/{Check}: {Status}: {Message}", result.ServiceId, result.CheckId, result.Status, result.Message);
-        return ValueTask.CompletedTask;
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Console;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
 using Vigil.Web.Demo;
+using Vigil.Web.Checks;
 using Vigil.Web.Health;
 using Vigil.Web.Heartbeats;
 using Vigil.Web.Http;
@@ -62,7 +63,7 @@ public static class VigilHost
         builder.Services.AddVigilOpenApi();
         builder.Services.AddVigilHeartbeats();
         if (options.Demo) builder.Services.AddVigilDemo();
-
+        builder.Services.AddVigilChecks();
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -80,6 +81,7 @@ public static class VigilHost
         app.MapServicesApi();
         app.MapHeartbeatsApi();
         if (options.Demo) app.MapDemoServices();
+        app.MapChecksApi();
         return app;
     }
 

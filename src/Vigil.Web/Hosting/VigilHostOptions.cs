@@ -30,8 +30,39 @@ public sealed record VigilHostOptions
     /// <summary>Serve the demo's simulated services (<c>/demo/…</c> and a pinging worker); <c>vigil demo</c> only.</summary>
     public bool Demo { get; init; }
 
-    /// <summary>Runs after Vigil's own registrations, so an embedder or a test can replace a service (the result sink, say).</summary>
+    /// <summary>Check engine settings: concurrency, result queue, retention.</summary>
+    public CheckEngineSettings Engine { get; init; } = new();
+
+    /// <summary>Extra service registrations applied last, so an embedder or a test can replace a service (fake probes, a result sink).</summary>
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 
     public string ResolvedDataDirectory => DataDirectory ?? Path.Combine(WorkspaceDirectory, ".vigil");
+}
+
+/// <summary>How the check engine runs and how long it keeps what it measured.</summary>
+public sealed record CheckEngineSettings
+{
+    /// <summary>Most probes running at once (default 64 per core; see <c>CheckEngineOptions.DefaultConcurrency</c>).</summary>
+    public int MaxConcurrency { get; init; } = Core.Checks.Engine.CheckEngineOptions.DefaultConcurrency;
+
+    /// <summary>Results waiting to be stored before probes wait for the writer (about a minute at 1,000 results/s).</summary>
+    public int WriterQueueCapacity { get; init; } = 50_000;
+
+    /// <summary>How long raw results are kept.</summary>
+    public TimeSpan RawRetention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// How long per-minute rollups are kept. Shorter than hours by default: 10,000 checks make 14.4 million
+    /// minute rows a day, and charts beyond a month read hours.
+    /// </summary>
+    public TimeSpan MinuteRollupRetention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long per-hour rollups are kept.</summary>
+    public TimeSpan RollupRetention { get; init; } = TimeSpan.FromDays(400);
+
+    /// <summary>How often rollups and retention run.</summary>
+    public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Rows deleted per statement by retention, so no delete holds the write lock for long.</summary>
+    public int RetentionBatchSize { get; init; } = 5_000;
 }

@@ -1,0 +1,82 @@
+using Vigil.Core.Workspace;
+
+namespace Vigil.Core.Checks.Engine;
+
+/// <summary>One run of one check: what the probe saw (null when it timed out or threw), the verdict, and the result.</summary>
+public sealed record CheckRun(CheckResult Result, Observation? Observation, CheckOutcome Outcome);
+
+/// <summary>
+/// Runs one check once: probe, then evaluator, with the check's timeout enforced. The scheduler uses it for every
+/// slot; <c>vigil check</c> can use it to run a check by hand.
+/// </summary>
+public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> probes, ICheckEvaluator evaluator, TimeProvider time, string workspaceDirectory)
+{
+    /// <summary>Whether a probe is registered for <paramref name="kind"/>.</summary>
+    public bool CanRun(CheckKind kind) => probes.ContainsKey(kind);
+
+    /// <summary>
+    /// Runs <paramref name="check"/> once. Never throws for a failing target, a probe that throws or hangs, or an
+    /// evaluator that throws: those become a <see cref="CheckStatus.Down"/> result saying why. At the check's
+    /// timeout the probe's token is cancelled and the probe is abandoned even if it ignores the token, so a hung
+    /// probe costs a task, never a scheduler slot or another check's time.
+    /// </summary>
+    public async Task<CheckRun> RunAsync(string serviceId, Check check, DateTimeOffset? slot, CancellationToken ct)
+    {
+        if (!probes.TryGetValue(check.Kind, out var probe))
+        {
+            throw new InvalidOperationException($"no probe is registered for {check.Kind} checks");
+        }
+        var at = time.GetUtcNow();
+        var started = time.GetTimestamp();
+        Observation? observation = null;
+        string? failure = null;
+        using var timeout = new CancellationTokenSource(check.Timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, ct);
+        Task<Observation>? probing = null;
+        try
+        {
+            probing = probe.ProbeAsync(check, new ProbeContext(workspaceDirectory, time), linked.Token);
+            // Waiting on the token (not on a second timer) abandons a probe that ignores it at the same instant.
+            observation = await probing.WaitAsync(linked.Token).ConfigureAwait(false);
+            if (timeout.IsCancellationRequested) failure = TimedOut(check);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            failure = TimedOut(check);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            failure = $"probe failed: {e.Message}";
+        }
+        finally
+        {
+            // An abandoned probe may fault later; observe it so it never surfaces as an unobserved exception.
+            if (probing is { IsCompleted: false }) _ = probing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        var elapsed = time.GetElapsedTime(started);
+
+        CheckOutcome outcome;
+        if (failure is not null || observation is null)
+        {
+            observation = null;
+            outcome = new CheckOutcome(CheckStatus.Down, failure ?? "probe returned nothing", []);
+        }
+        else
+        {
+            try
+            {
+                outcome = evaluator.Evaluate(check, observation);
+            }
+            catch (Exception e)
+            {
+                outcome = new CheckOutcome(CheckStatus.Down, $"conditions could not be evaluated: {e.Message}", []);
+            }
+        }
+
+        var latency = observation is not null && observation.ResponseTime > TimeSpan.Zero ? observation.ResponseTime : elapsed;
+        var result = new CheckResult(serviceId, check.Id, check.Kind, at, outcome.Status, latency.TotalMilliseconds, outcome.Message, observation?.Value, slot);
+        return new CheckRun(result, observation, outcome);
+    }
+
+    private static string TimedOut(Check check) => $"timed out after {Durations.Format(check.Timeout)}";
+}

@@ -1,0 +1,55 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Vigil.Core.Checks;
+using Vigil.Storage;
+
+namespace Vigil.Web.Checks;
+
+/// <summary>
+/// Hand-written SQL for the check hot paths (results, states, rollups): one prepared command reused per row inside one
+/// transaction is several times faster than EF's change tracker at thousands of rows a second, and the statements
+/// (<c>INSERT … ON CONFLICT DO UPDATE</c>, row-value <c>IN</c>) are the same on SQLite and PostgreSQL.
+/// Only timestamps differ: Unix milliseconds on SQLite, <c>timestamptz</c> on PostgreSQL (see <see cref="VigilDbContext"/>).
+/// </summary>
+internal static class Sql
+{
+    public static object Time(VigilDbContext db, DateTimeOffset value) =>
+        db.Database.IsSqlite() ? value.ToUnixTimeMilliseconds() : value.ToUniversalTime();
+
+    public static object? Time(VigilDbContext db, DateTimeOffset? value) => value is { } v ? Time(db, v) : null;
+
+    public static DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
+        reader.GetFieldType(ordinal) == typeof(long) ? DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal)) : reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    public static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql, params string[] parameters)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var name in parameters)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    public static void Set(DbCommand cmd, string name, object? value) => cmd.Parameters[name].Value = value ?? DBNull.Value;
+
+    public static string Status(CheckStatus s) => s switch
+    {
+        CheckStatus.Up => "up",
+        CheckStatus.Degraded => "degraded",
+        CheckStatus.Down => "down",
+        _ => "unknown",
+    };
+
+    public static CheckStatus ParseStatus(string? s) => s switch
+    {
+        "up" => CheckStatus.Up,
+        "degraded" => CheckStatus.Degraded,
+        "down" => CheckStatus.Down,
+        _ => CheckStatus.Unknown,
+    };
+}

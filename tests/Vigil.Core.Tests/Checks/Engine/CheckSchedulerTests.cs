@@ -1,0 +1,219 @@
+using Microsoft.Extensions.Time.Testing;
+using Vigil.Core.Checks;
+using Vigil.Core.Checks.Engine;
+using Vigil.Core.Workspace;
+
+namespace Vigil.Core.Tests.Checks.Engine;
+
+public sealed class CheckSchedulerTests
+{
+    private static readonly TimeSpan Ten = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public void Phases_of_10000_checks_at_one_interval_spread_evenly_across_it()
+    {
+        var buckets = new int[100];
+        for (var i = 0; i < 10_000; i++)
+        {
+            var phase = CheckScheduler.Phase($"service-{i / 10}", $"check-{i % 10}", Ten);
+            Assert.InRange(phase, TimeSpan.Zero, Ten - TimeSpan.FromTicks(1));
+            buckets[(int)(phase.Ticks * 100 / Ten.Ticks)]++;
+        }
+        // 100 per 100 ms bucket on average; a binomial standard deviation is ~10, so ±40 is four of them.
+        Assert.InRange(buckets.Min(), 60, 100);
+        Assert.InRange(buckets.Max(), 100, 140);
+    }
+
+    [Fact]
+    public void Phase_is_deterministic_and_differs_between_similar_names()
+    {
+        Assert.Equal(CheckScheduler.Phase("api", "health", Ten), CheckScheduler.Phase("api", "health", Ten));
+        Assert.NotEqual(CheckScheduler.Phase("api", "health1", Ten), CheckScheduler.Phase("api", "health2", Ten));
+    }
+
+    [Fact]
+    public async Task Scheduler_fires_1000_checks_spread_over_the_interval_not_together()
+    {
+        const int N = 1000;
+        var time = new FakeTimeProvider(Engine.Start);
+        var probe = new CannedProbe(time);
+        var sink = new CollectingSink();
+        var checks = Enumerable.Range(0, N).Select(i => Engine.Check($"c{i}", Ten)).ToArray();
+        await using var scheduler = Engine.Scheduler(time, sink, probe);
+        scheduler.Start(Engine.State(time, Engine.Workspace(("svc", checks))));
+
+        var perStep = new List<long>();
+        for (var step = 0; step < 100; step++)
+        {
+            var before = scheduler.Dispatched;
+            await Engine.AdvanceTo(time, scheduler, time.GetUtcNow() + TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+            perStep.Add(scheduler.Dispatched - before);
+        }
+        await Engine.Until(() => sink.Results.Count >= 1000, "1000 results");
+        Assert.Equal(1000, perStep.Sum());
+        Assert.Equal(1000, sink.Results.Select(r => r.CheckId).Distinct().Count());
+        Assert.True(perStep.Max() <= 35, $"at most {perStep.Max()} of 1000 checks in one 100 ms step (mean 10)");
+    }
+
+    [Fact]
+    public async Task Slot_k_starts_at_phase_plus_k_intervals_exactly_over_an_hour_of_slow_probes()
+    {
+        var time = new FakeTimeProvider(Engine.Start);
+        var probe = new CannedProbe(time) { Delay = TimeSpan.FromSeconds(7) };
+        var sink = new CollectingSink();
+        await using var scheduler = Engine.Scheduler(time, sink, probe);
+        scheduler.Start(Engine.State(time, Engine.Workspace(("svc", [Engine.Check("slow", Ten, timeout: TimeSpan.FromSeconds(9))]))));
+
+        var phase = CheckScheduler.Phase("svc", "slow", Ten);
+        var first = CheckScheduler.NextSlot(phase, Ten, Engine.Start);
+        for (var k = 0; k < 360; k++)
+        {
+            var slot = first + k * Ten;
+            await Engine.CaughtUp(time, scheduler);
+            time.Advance(slot - time.GetUtcNow());
+            await Engine.Until(() => probe.Calls.Count == k + 1, $"probe call {k}");
+            await Engine.CaughtUp(time, scheduler);
+            time.Advance(TimeSpan.FromSeconds(7));
+            await Engine.Until(() => sink.Results.Count == k + 1, $"result {k}");
+        }
+
+        var results = sink.For("slow");
+        Assert.Equal(360, results.Count);
+        for (var k = 0; k < results.Count; k++)
+        {
+            var expected = DateTimeOffset.UnixEpoch + phase + ((first - DateTimeOffset.UnixEpoch - phase).Ticks / Ten.Ticks + k) * Ten;
+            Assert.Equal(expected, results[k].ScheduledFor);
+            Assert.Equal(expected, results[k].At);
+            Assert.Equal(CheckStatus.Up, results[k].Status);
+            Assert.Equal(7000, results[k].LatencyMs);
+        }
+        Assert.Equal(0, scheduler.SkippedSlots);
+    }
+
+    [Fact]
+    public async Task A_hanging_probe_is_abandoned_at_its_timeout_and_never_delays_another_check()
+    {
+        var time = new FakeTimeProvider(Engine.Start);
+        var hanging = new HangingProbe();
+        var canned = new CannedProbe(time);
+        var sink = new CollectingSink();
+        await using var scheduler = Engine.Scheduler(time, sink, hanging, canned);
+        scheduler.Start(Engine.State(time, Engine.Workspace(("svc", [
+            Engine.Check("stuck", Ten, CheckKind.Command, timeout: TimeSpan.FromSeconds(5)),
+            Engine.Check("fine", Ten),
+        ]))));
+
+        long Calls() => hanging.Calls + canned.Calls.Count;
+        var end = Engine.Start + TimeSpan.FromMinutes(2);
+        while (time.GetUtcNow() < end)
+        {
+            await Engine.AdvanceTo(time, scheduler, time.GetUtcNow() + TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), runsFinish: false);
+            await Engine.Until(() => Calls() >= scheduler.Dispatched, "dispatched runs to reach their probes");
+        }
+        await Engine.Until(() => sink.For("stuck").Count >= 11, "timed-out results");
+
+        var stuck = sink.For("stuck");
+        Assert.All(stuck, r =>
+        {
+            Assert.Equal(CheckStatus.Down, r.Status);
+            Assert.Equal("timed out after 5s", r.Message);
+            Assert.Equal(5000, r.LatencyMs);
+        });
+        var fine = sink.For("fine");
+        Assert.InRange(fine.Count, 11, 12);
+        Assert.All(fine, r =>
+        {
+            Assert.Equal(CheckStatus.Up, r.Status);
+            Assert.InRange(r.At - r.ScheduledFor!.Value, TimeSpan.Zero, TimeSpan.FromMilliseconds(500));
+        });
+        for (var i = 1; i < fine.Count; i++) Assert.Equal(Ten, fine[i].ScheduledFor - fine[i - 1].ScheduledFor);
+        Assert.Equal(0, scheduler.SkippedSlots);
+    }
+
+    [Fact]
+    public async Task A_slot_whose_previous_run_is_still_in_flight_is_skipped_and_counted()
+    {
+        var time = new FakeTimeProvider(Engine.Start);
+        var probe = new CannedProbe(time) { Delay = TimeSpan.FromSeconds(25) };
+        var sink = new CollectingSink();
+        await using var scheduler = Engine.Scheduler(time, sink, probe);
+        scheduler.Start(Engine.State(time, Engine.Workspace(("svc", [Engine.Check("slow", Ten, timeout: TimeSpan.FromMinutes(1))]))));
+
+        var end = Engine.Start + TimeSpan.FromSeconds(125);
+        while (time.GetUtcNow() < end)
+        {
+            await Engine.AdvanceTo(time, scheduler, time.GetUtcNow() + TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), runsFinish: false);
+            await Engine.Until(() => probe.Calls.Count >= scheduler.Dispatched, "dispatched runs to reach the probe");
+        }
+        await Engine.Until(() => sink.Results.Count >= 4, "four results");
+
+        var results = sink.For("slow");
+        // A 25 s probe at a 10 s interval: each run overlaps two slots, which are skipped, not queued behind it.
+        for (var i = 1; i < results.Count; i++) Assert.Equal(3 * Ten, results[i].ScheduledFor - results[i - 1].ScheduledFor);
+        Assert.True(scheduler.SkippedSlots >= 2 * (results.Count - 1), $"{scheduler.SkippedSlots} skipped for {results.Count} runs");
+    }
+
+    [Fact]
+    public async Task Hot_reload_adds_removes_and_reschedules_checks_without_moving_unchanged_ones()
+    {
+        var time = new FakeTimeProvider(Engine.Start);
+        var probe = new CannedProbe(time);
+        var sink = new CollectingSink();
+        await using var scheduler = Engine.Scheduler(time, sink, probe);
+        var state = Engine.State(time, Engine.Workspace(("svc", [Engine.Check("keep", Ten), Engine.Check("drop", Ten), Engine.Check("slower", Ten)])));
+        scheduler.Start(state);
+        Assert.Equal(3, scheduler.Scheduled);
+
+        await Engine.AdvanceTo(time, scheduler, Engine.Start + TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1));
+        await Engine.Until(() => sink.Results.Count >= 9, () => $"three rounds at {time.GetUtcNow():ss.fff}, dispatched {scheduler.Dispatched} skipped {scheduler.SkippedSlots} caught up {scheduler.IsCaughtUp(time.GetUtcNow())}, have {string.Join(", ", sink.Results.Select(r => $"{r.CheckId}@{r.ScheduledFor:ss.fff}"))}");
+        var reloadAt = time.GetUtcNow();
+        state.Apply(new WorkspaceLoadResult(Engine.Workspace(("svc", [
+            Engine.Check("keep", Ten, timeout: TimeSpan.FromSeconds(3)),
+            Engine.Check("slower", 2 * Ten),
+            Engine.Check("new", Ten),
+        ])), []));
+        Assert.Equal(3, scheduler.Scheduled);
+
+        await Engine.AdvanceTo(time, scheduler, reloadAt + TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1));
+        await Engine.Until(() => sink.For("new").Count >= 6 && sink.For("keep").Count >= 9, "rounds after the reload");
+
+        Assert.DoesNotContain(sink.For("drop"), r => r.ScheduledFor > reloadAt);
+        var keep = sink.For("keep");
+        for (var i = 1; i < keep.Count; i++) Assert.Equal(Ten, keep[i].ScheduledFor - keep[i - 1].ScheduledFor);
+        var slower = sink.For("slower").Where(r => r.ScheduledFor > reloadAt).ToList();
+        Assert.InRange(slower.Count, 2, 3);
+        for (var i = 1; i < slower.Count; i++) Assert.Equal(2 * Ten, slower[i].ScheduledFor - slower[i - 1].ScheduledFor);
+        Assert.InRange(sink.For("new").Count, 6, 6);
+    }
+
+    [Fact]
+    public async Task Only_kinds_with_a_probe_are_scheduled_and_heartbeats_never()
+    {
+        var time = new FakeTimeProvider(Engine.Start);
+        await using var scheduler = Engine.Scheduler(time, new CollectingSink(), new CannedProbe(time), new CannedProbe(time, CheckKind.Heartbeat));
+        scheduler.Start(Engine.State(time, Engine.Workspace(("svc", [
+            Engine.Check("tcp", Ten),
+            Engine.Check("http", Ten, CheckKind.Http),
+            Engine.Check("ping", Ten, CheckKind.Heartbeat),
+        ]))));
+        Assert.Equal(1, scheduler.Scheduled);
+    }
+
+    [Fact]
+    public async Task A_probe_that_throws_becomes_a_down_result_saying_why()
+    {
+        var time = new FakeTimeProvider(Engine.Start);
+        var runner = new CheckRunner(new Dictionary<CheckKind, ICheckProbe> { [CheckKind.Tcp] = new ThrowingProbe() }, new ConnectedEvaluator(), time, ".");
+        var run = await runner.RunAsync("svc", Engine.Check("boom", Ten), null, CancellationToken.None);
+        Assert.Equal(CheckStatus.Down, run.Result.Status);
+        Assert.Equal("probe failed: kaput", run.Result.Message);
+        Assert.Null(run.Result.ScheduledFor);
+    }
+
+    private sealed class ThrowingProbe : ICheckProbe
+    {
+        public CheckKind Kind => CheckKind.Tcp;
+
+        public Task<Observation> ProbeAsync(Check check, ProbeContext context, CancellationToken ct) => throw new InvalidOperationException("kaput");
+    }
+}

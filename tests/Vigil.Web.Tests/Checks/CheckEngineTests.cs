@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Vigil.Core.Checks;
+using Vigil.Core.Checks.Engine;
+using Vigil.Core.Workspace;
+using Vigil.Storage;
+using Vigil.Web.Checks;
+using CheckResult = Vigil.Core.Checks.CheckResult;
+
+namespace Vigil.Web.Tests.Checks;
+
+public sealed class CheckEngineTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static CheckResult Result(CheckStatus status, DateTimeOffset at, double latency = 12, string check = "health", string service = "backend") =>
+        new(service, check, CheckKind.Http, at, status, latency, status == CheckStatus.Up ? "ok" : "[STATUS] (503) == 200", null, at);
+
+    private static DateTimeOffset Hour(DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
+
+    private static async Task WaitWritten(TestHost host, long count)
+    {
+        var writer = host.App.Services.GetRequiredService<CheckResultWriter>();
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(writer.Written >= count)), $"{writer.Written} of {count} results stored");
+    }
+
+    [Fact]
+    public async Task Writer_stores_results_and_states_and_publishes_each_state_change_once_after_commit()
+    {
+        await using var host = await TestHost.StartAsync();
+        var sink = host.App.Services.GetRequiredService<ICheckResultSink>();
+        using var sub = host.App.Services.GetRequiredService<CheckStateChanges>().Subscribe();
+        var t0 = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var statuses = new[] { CheckStatus.Up, CheckStatus.Up, CheckStatus.Down, CheckStatus.Down, CheckStatus.Up, CheckStatus.Down };
+        for (var i = 0; i < statuses.Length; i++) await sink.PublishAsync(Result(statuses[i], t0.AddSeconds(i)), Ct);
+        await WaitWritten(host, statuses.Length);
+
+        var factory = host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync(Ct))
+        {
+            Assert.Equal(6, await db.CheckResults.CountAsync(r => r.ServiceId == "backend" && r.CheckId == "health", Ct));
+            var state = await db.CheckStates.SingleAsync(Ct);
+            Assert.Equal("down", state.Status);
+            Assert.Equal(1, state.ConsecutiveFailures);
+            Assert.Equal(0, state.ConsecutiveSuccesses);
+            Assert.Equal(t0.AddSeconds(5).ToUnixTimeMilliseconds(), state.FailingSince!.Value.ToUnixTimeMilliseconds());
+            Assert.Equal("[STATUS] (503) == 200", state.Message);
+        }
+
+        var seen = new List<(CheckStatus, CheckStatus)>();
+        while (seen.Count < 4)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var c = await sub.Reader.ReadAsync(cts.Token);
+            seen.Add((c.Previous, c.Current));
+        }
+        Assert.Equal([(CheckStatus.Unknown, CheckStatus.Up), (CheckStatus.Up, CheckStatus.Down), (CheckStatus.Down, CheckStatus.Up), (CheckStatus.Up, CheckStatus.Down)], seen);
+        Assert.False(sub.Reader.TryRead(out _));
+
+        // The services API reads the stored state.
+        var svc = await host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/services/backend", Ct);
+        var check = svc.GetProperty("checks")[0];
+        Assert.Equal("down", svc.GetProperty("status").GetString());
+        Assert.Equal("down", check.GetProperty("status").GetString());
+        Assert.Equal(12, check.GetProperty("latency_ms").GetDouble());
+        Assert.Equal("[STATUS] (503) == 200", check.GetProperty("message").GetString());
+        Assert.NotEqual(JsonValueKind.Null, check.GetProperty("last_checked_at").ValueKind);
+    }
+
+    [Fact]
+    public async Task Engine_runs_workspace_checks_with_registered_probes_and_exposes_metrics()
+    {
+        const string yaml = """
+            name: Engine
+            services:
+              - id: backend
+                name: Backend
+                checks:
+                  - id: health
+                    interval: 1s
+                    http: { url: "http://127.0.0.1:9/health" }
+                    conditions: ["[STATUS] == 200"]
+                  - id: beat
+                    heartbeat: { period: 1h }
+            """;
+        await using var host = await TestHost.StartAsync(yaml, configure: o => o with
+        {
+            ConfigureServices = s =>
+            {
+                s.AddSingleton<ICheckProbe, OkProbe>();
+                s.AddSingleton<ICheckEvaluator, StatusEvaluator>();
+            },
+        });
+        var engine = host.App.Services.GetRequiredService<CheckEngineService>();
+        Assert.NotNull(engine.Scheduler);
+        Assert.Equal(1, engine.Scheduler!.Scheduled);
+
+        Assert.True(await TestHost.EventuallyAsync(async () =>
+        {
+            var svc = await host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/services/backend", Ct);
+            return svc.GetProperty("checks")[0].GetProperty("status").GetString() == "up";
+        }), "the check ran and its state was stored");
+        var metrics = await host.Client.GetStringAsync("/metrics", Ct);
+        Assert.Contains("vigil_check_runs_total{kind=\"http\",result=\"up\"}", metrics);
+        Assert.Contains("vigil_check_duration_seconds_bucket{kind=\"http\"", metrics);
+        Assert.Contains("vigil_check_schedule_lag_seconds_count", metrics);
+        Assert.Contains("vigil_check_skipped_slots_total", metrics);
+    }
+
+    [Fact]
+    public async Task Without_probes_the_engine_stays_idle()
+    {
+        await using var host = await TestHost.StartAsync();
+        Assert.Null(host.App.Services.GetRequiredService<CheckEngineService>().Scheduler);
+    }
+
+    [Fact]
+    public async Task Rollups_count_failures_and_compute_nearest_rank_percentiles_and_rerun_idempotently()
+    {
+        await using var host = await TestHost.StartAsync();
+        var sink = host.App.Services.GetRequiredService<ICheckResultSink>();
+        var minute = new DateTimeOffset(2026, 11, 22, 10, 7, 0, TimeSpan.Zero);
+        // Latencies 1..100 ms, shuffled: p50 = 50, p95 = 95, p99 = 99. Every 10th is down, every 25th degraded.
+        foreach (var i in Enumerable.Range(1, 100).OrderBy(i => (i * 37) % 101))
+        {
+            var status = i % 10 == 0 ? CheckStatus.Down : i % 25 == 1 ? CheckStatus.Degraded : CheckStatus.Up;
+            await sink.PublishAsync(Result(status, minute.AddMilliseconds(i * 500), latency: i), Ct);
+        }
+        await sink.PublishAsync(Result(CheckStatus.Up, minute.AddMinutes(1), latency: 1000), Ct);
+        await WaitWritten(host, 101);
+
+        var rollups = host.App.Services.GetRequiredService<CheckRollups>();
+        Assert.Equal(2, await rollups.RollupAsync(Granularity.Minute, minute, minute.AddMinutes(2), Ct));
+        Assert.Equal(2, await rollups.RollupAsync(Granularity.Minute, minute, minute.AddMinutes(2), Ct));
+        Assert.Equal(1, await rollups.RollupAsync(Granularity.Hour, minute, minute.AddHours(1), Ct));
+
+        var factory = host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(Ct);
+        var m = await db.CheckRollups.SingleAsync(r => r.Granularity == "minute" && r.BucketStart == minute, Ct);
+        Assert.Equal((100, 10, 4, 50.0, 95.0, 99.0), (m.Count, m.Failures, m.Degraded, m.LatencyP50, m.LatencyP95, m.LatencyP99));
+        Assert.Equal(2, await db.CheckRollups.CountAsync(r => r.Granularity == "minute", Ct));
+        var h = await db.CheckRollups.SingleAsync(r => r.Granularity == "hour", Ct);
+        Assert.Equal(minute.AddMinutes(-7), h.BucketStart);
+        Assert.Equal((101, 10, 51.0, 96.0, 100.0), (h.Count, h.Failures, h.LatencyP50, h.LatencyP95, h.LatencyP99));
+    }
+
+    [Fact]
+    public void Percentile_is_nearest_rank()
+    {
+        double[] sorted = [10, 20, 30, 40];
+        Assert.Equal(20, CheckRollups.Percentile(sorted, 50));
+        Assert.Equal(40, CheckRollups.Percentile(sorted, 95));
+        Assert.Equal(10, CheckRollups.Percentile(sorted, 1));
+        Assert.Equal(0, CheckRollups.Percentile([], 50));
+    }
+
+    [Fact]
+    public async Task Retention_deletes_old_results_and_rollups_in_batches_and_keeps_recent_ones()
+    {
+        await using var host = await TestHost.StartAsync(configure: o => o with { Engine = o.Engine with { RetentionBatchSize = 10 } });
+        var rollups = host.App.Services.GetRequiredService<CheckRollups>();
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(rollups.Passes >= 1)), "the first background pass ran");
+        var sink = host.App.Services.GetRequiredService<ICheckResultSink>();
+        var now = DateTimeOffset.UtcNow;
+        // Each group inside one minute (and hour), so each makes one minute and one hour rollup.
+        var old = Hour(now.AddDays(-8)).AddSeconds(10);
+        var recent = Hour(now.AddDays(-6)).AddSeconds(10);
+        for (var i = 0; i < 25; i++) await sink.PublishAsync(Result(CheckStatus.Up, old.AddSeconds(i)), Ct);
+        for (var i = 0; i < 5; i++) await sink.PublishAsync(Result(CheckStatus.Up, recent.AddSeconds(i)), Ct);
+        await WaitWritten(host, 30);
+        await rollups.RollupAsync(Granularity.Minute, old.AddMinutes(-1), now, Ct);
+        await rollups.RollupAsync(Granularity.Hour, old.AddHours(-1), now, Ct);
+
+        var before = rollups.RetentionStatements;
+        var (results, deletedRollups) = await rollups.RetentionAsync(now, Ct);
+        Assert.Equal(25, results);
+        Assert.Equal(0, deletedRollups);
+        Assert.True(rollups.RetentionStatements - before >= 3, "25 rows at 10 per statement take three statements");
+
+        var factory = host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(Ct);
+        Assert.Equal(5, await db.CheckResults.CountAsync(Ct));
+        Assert.Equal(4, await db.CheckRollups.CountAsync(Ct));
+
+        // 31 days on, minute rollups are past their 30 days; hours stay for 400.
+        (_, deletedRollups) = await rollups.RetentionAsync(now.AddDays(31), Ct);
+        Assert.Equal(2, deletedRollups);
+        Assert.Equal(["hour", "hour"], await db.CheckRollups.Select(r => r.Granularity).ToListAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Results_api_returns_raw_results_and_rollups_to_viewers_only()
+    {
+        await using var host = await TestHost.StartAsync();
+        var sink = host.App.Services.GetRequiredService<ICheckResultSink>();
+        var now = DateTimeOffset.UtcNow;
+        var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero).AddMinutes(-5);
+        for (var i = 0; i < 4; i++) await sink.PublishAsync(Result(i == 2 ? CheckStatus.Down : CheckStatus.Up, minute.AddSeconds(i * 10), latency: 10 * (i + 1)), Ct);
+        await WaitWritten(host, 4);
+        await host.App.Services.GetRequiredService<CheckRollups>().RollupAsync(Granularity.Minute, minute, minute.AddMinutes(1), Ct);
+
+        const string url = "/api/v1/services/backend/checks/health/results";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.GetAsync(url, Ct)).StatusCode);
+        var (_, token) = await host.CreateTokenAsync("reader", "viewer");
+        var viewer = host.ClientWith(token);
+
+        var raw = await viewer.GetFromJsonAsync<JsonElement>(url, Ct);
+        Assert.Equal("raw", raw.GetProperty("step").GetString());
+        Assert.False(raw.GetProperty("truncated").GetBoolean());
+        var items = raw.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal([10.0, 20.0, 30.0, 40.0], items.Select(i => i.GetProperty("latency_ms").GetDouble()));
+        Assert.Equal("down", items[2].GetProperty("status").GetString());
+        Assert.Equal("[STATUS] (503) == 200", items[2].GetProperty("message").GetString());
+        Assert.True(items[0].TryGetProperty("at", out _));
+
+        var narrow = await viewer.GetFromJsonAsync<JsonElement>($"{url}?from={Uri.EscapeDataString(minute.AddSeconds(15).ToString("O"))}&to={Uri.EscapeDataString(minute.AddSeconds(25).ToString("O"))}", Ct);
+        Assert.Single(narrow.GetProperty("items").EnumerateArray());
+
+        var rolled = await viewer.GetFromJsonAsync<JsonElement>($"{url}?from=1h&step=1m", Ct);
+        Assert.Equal("1m", rolled.GetProperty("step").GetString());
+        var bucket = Assert.Single(rolled.GetProperty("items").EnumerateArray());
+        Assert.Equal(4, bucket.GetProperty("count").GetInt32());
+        Assert.Equal(1, bucket.GetProperty("failures").GetInt32());
+        Assert.Equal(20, bucket.GetProperty("latency_p50").GetDouble());
+        Assert.Equal(40, bucket.GetProperty("latency_p99").GetDouble());
+        Assert.Empty((await viewer.GetFromJsonAsync<JsonElement>($"{url}?step=1h", Ct)).GetProperty("items").EnumerateArray());
+
+        Assert.Equal(HttpStatusCode.NotFound, (await viewer.GetAsync("/api/v1/services/backend/checks/nope/results", Ct)).StatusCode);
+        var missing = await viewer.GetAsync("/api/v1/services/nope/checks/health/results", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, (await viewer.GetAsync($"{url}?from=yesterday", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Writer_sustains_well_over_1000_results_per_second_on_sqlite()
+    {
+        await using var host = await TestHost.StartAsync();
+        var sink = host.App.Services.GetRequiredService<ICheckResultSink>();
+        const int n = 20_000;
+        var now = DateTimeOffset.UtcNow;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < n; i++) await sink.PublishAsync(Result(i % 7 == 0 ? CheckStatus.Down : CheckStatus.Up, now.AddMilliseconds(i), check: $"c{i % 1000}"), Ct);
+        await WaitWritten(host, n);
+        var rate = n / watch.Elapsed.TotalSeconds;
+        TestContext.Current.SendDiagnosticMessage($"writer: {n} results in {watch.Elapsed.TotalSeconds:F2} s = {rate:F0}/s");
+        Console.WriteLine($"writer: {n} results in {watch.Elapsed.TotalSeconds:F2} s = {rate:F0}/s");
+        // The goal is 1,000/s; it measures ~15,000/s on two shared cores, so this is far from flaky.
+        Assert.True(rate > 1000, $"{rate:F0} results/s");
+    }
+
+    private sealed class OkProbe : ICheckProbe
+    {
+        public CheckKind Kind => CheckKind.Http;
+
+        public Task<Observation> ProbeAsync(Check check, ProbeContext context, CancellationToken ct) =>
+            Task.FromResult(new Observation { Connected = true, Status = 200, ResponseTime = TimeSpan.FromMilliseconds(3) });
+    }
+
+    private sealed class StatusEvaluator : ICheckEvaluator
+    {
+        public CheckOutcome Evaluate(Check check, Observation observation) =>
+            observation.Status == 200 ? new CheckOutcome(CheckStatus.Up, "ok", []) : new CheckOutcome(CheckStatus.Down, $"[STATUS] ({observation.Status}) == 200", []);
+    }
+}
