@@ -116,7 +116,9 @@ public static class ChecksHosting
         services.AddSingleton<EngineMetrics>();
         // The real probes (one shared registry owning HTTP handlers, Redis connections …) and the condition
         // evaluator. Registrations added later for a kind win, which is how tests plug in fakes.
-        services.AddSingleton<CheckProbes>();
+        // Built explicitly: letting DI pick the constructor would feed it every ICheckProbe, including the
+        // ones below that come from this registry, and deadlock on the cycle.
+        services.AddSingleton(_ => new CheckProbes());
         foreach (var kind in Enum.GetValues<CheckKind>().Where(k => k != CheckKind.Heartbeat))
         {
             services.AddSingleton<ICheckProbe>(sp => sp.GetRequiredService<CheckProbes>()[kind]);
