@@ -68,7 +68,11 @@ public sealed class DemoTests
         var worker = JsonDocument.Parse(await client.GetStringAsync("/api/v1/services/order-worker", Ct)).RootElement;
         Assert.Equal($"http://127.0.0.1:{address.Port}/ping/demo-order-worker", worker.GetProperty("checks")[0].GetProperty("ping_url").GetString());
 
-        // The simulated worker pings at once, over HTTP, like a real job.
-        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(vigil.Output.Contains("order-worker/heartbeat: Up: ping received", StringComparison.Ordinal))), vigil.Output);
+        // The simulated worker pings at once, over HTTP, like a real job; the engine probes the simulated services.
+        async Task<string?> StatusAsync(string svc) =>
+            JsonDocument.Parse(await client.GetStringAsync($"/api/v1/services/{svc}", Ct)).RootElement.GetProperty("checks")[0].GetProperty("status").GetString();
+        Assert.True(await TestHost.EventuallyAsync(async () => await StatusAsync("order-worker") == "up", TimeSpan.FromSeconds(60)), vigil.Output);
+        Assert.True(await TestHost.EventuallyAsync(async () => await StatusAsync("storefront") is "up" or "down", TimeSpan.FromSeconds(60)), vigil.Output);
+        Assert.True(await TestHost.EventuallyAsync(async () => await StatusAsync("checkout") is "up" or "degraded", TimeSpan.FromSeconds(60)), vigil.Output);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -114,7 +115,7 @@ public sealed class CheckEngineTests
     [Fact]
     public async Task Without_probes_the_engine_stays_idle()
     {
-        await using var host = await TestHost.StartAsync();
+        await using var host = await TestHost.StartAsync(configure: o => o with { ConfigureServices = s => s.RemoveAll<ICheckProbe>() });
         Assert.Null(host.App.Services.GetRequiredService<CheckEngineService>().Scheduler);
     }
 
