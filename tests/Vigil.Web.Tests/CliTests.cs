@@ -97,4 +97,17 @@ public sealed class CliTests
         Assert.Contains("\"items\"", services);
         Assert.DoesNotContain("\"total\":0", services);
     }
+
+    [Fact]
+    public async Task Serve_rejects_bad_engine_settings_with_a_usage_error()
+    {
+        var bad = await VigilProcess.RunAsync(NoEnv, "serve", "--workspace", ".", "--keep-results", "10 minutes");
+        Assert.Equal(2, bad.ExitCode);
+        var concurrency = await VigilProcess.RunAsync(NoEnv, "serve", "--workspace", ".", "--check-concurrency", "0");
+        Assert.Equal(2, concurrency.ExitCode);
+        Assert.Contains("--check-concurrency must be at least 1", concurrency.Stderr);
+        var short_ = await VigilProcess.RunAsync(NoEnv, "serve", "--workspace", ".", "--keep-results", "10m");
+        Assert.Equal(2, short_.ExitCode);
+        Assert.Contains("'10m' is not a duration of at least 1h", short_.Stderr);
+    }
 }

@@ -14,16 +14,50 @@ internal static class ServeCommand
         var urls = CommonOptions.Urls();
         var data = CommonOptions.Data();
         var database = CommonOptions.Database();
-        var command = new Command("serve", "Run the Vigil server on a workspace.") { workspace, urls, data, database };
+        var defaults = new CheckEngineSettings();
+        var concurrency = new Option<int>("--check-concurrency")
+        {
+            Description = $"Most checks running at once (default {defaults.MaxConcurrency}: 64 per core; probes mostly wait on the network).",
+            DefaultValueFactory = _ => defaults.MaxConcurrency,
+        };
+        var keepResults = RetentionOption("--keep-results", "How long raw check results are kept", defaults.RawRetention);
+        var keepMinutes = RetentionOption("--keep-minute-rollups", "How long per-minute rollups are kept", defaults.MinuteRollupRetention);
+        var keepHours = RetentionOption("--keep-hour-rollups", "How long per-hour rollups are kept", defaults.RollupRetention);
+        var command = new Command("serve", "Run the Vigil server on a workspace.") { workspace, urls, data, database, concurrency, keepResults, keepMinutes, keepHours };
+        concurrency.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError("--check-concurrency must be at least 1.");
+        });
         command.SetAction((result, ct) => RunAsync(new VigilHostOptions
         {
             WorkspaceDirectory = result.GetValue(workspace)!,
             Urls = result.GetValue(urls)!,
             DataDirectory = result.GetValue(data),
             Database = CommonOptions.ResolveDatabase(result.GetValue(database)),
+            Engine = defaults with
+            {
+                MaxConcurrency = result.GetValue(concurrency),
+                RawRetention = result.GetValue(keepResults),
+                MinuteRollupRetention = result.GetValue(keepMinutes),
+                RollupRetention = result.GetValue(keepHours),
+            },
         }, result.InvocationConfiguration.Error, ct));
         return command;
     }
+
+    /// <summary>A retention option written as a workspace duration (<c>7d</c>, <c>400d</c>, <c>12h</c>).</summary>
+    private static Option<TimeSpan> RetentionOption(string name, string description, TimeSpan fallback) => new(name)
+    {
+        Description = $"{description} (default {Durations.Format(fallback)}).",
+        DefaultValueFactory = _ => fallback,
+        CustomParser = r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (Durations.TryParse(text, out var d, out var hint) && d >= TimeSpan.FromHours(1)) return d;
+            r.AddError($"{name}: '{text}' is not a duration of at least 1h ({hint ?? "e.g. 7d"}).");
+            return fallback;
+        },
+    };
 
     /// <summary>Starts a server and runs it until <paramref name="ct"/> or a shutdown signal; reports startup problems plainly.</summary>
     public static async Task<int> RunAsync(VigilHostOptions options, TextWriter error, CancellationToken ct, Func<WebApplication, Task>? started = null)
