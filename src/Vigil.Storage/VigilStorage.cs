@@ -1,7 +1,6 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
+using Vigil.Core.Postgres;
 
 namespace Vigil.Storage;
 
@@ -46,8 +45,7 @@ public static class VigilStorage
         }
 
         var option = databaseOption.Trim();
-        if (option.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
-            || option.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        if (PostgresUrl.IsUrl(option))
         {
             return ParsePostgresUrl(option);
         }
@@ -121,101 +119,13 @@ public static class VigilStorage
 
     private static StorageProvider ParsePostgresUrl(string url)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
-        {
-            throw new StorageConfigurationException($"The PostgreSQL URL is malformed: {Accepted}.");
-        }
-
-        var builder = new NpgsqlConnectionStringBuilder();
-        if (!string.IsNullOrEmpty(uri.IdnHost))
-        {
-            builder.Host = uri.IdnHost;
-        }
-        if (uri.Port > 0)
-        {
-            builder.Port = uri.Port;
-        }
-        if (uri.UserInfo.Length > 0)
-        {
-            var colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);
-            builder.Username = Uri.UnescapeDataString(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]);
-            if (colon >= 0)
-            {
-                builder.Password = Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]);
-            }
-        }
-        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
-        if (database.Length > 0)
-        {
-            builder.Database = database;
-        }
-
-        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
-            var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' '));
-            ApplyUrlParameter(builder, name, value);
-        }
-        return StorageProvider.FromBuilder(builder);
-    }
-
-    /// <summary>
-    /// Maps a URL query parameter to its Npgsql setting: the libpq names people copy from other tools,
-    /// and any Npgsql keyword (e.g. <c>Maximum Pool Size</c>) for everything else.
-    /// </summary>
-    private static void ApplyUrlParameter(NpgsqlConnectionStringBuilder builder, string name, string value)
-    {
         try
         {
-            switch (name.ToLowerInvariant())
-            {
-                case "sslmode":
-                    builder.SslMode = value.ToLowerInvariant() switch
-                    {
-                        "disable" => SslMode.Disable,
-                        "allow" => SslMode.Allow,
-                        "prefer" => SslMode.Prefer,
-                        "require" => SslMode.Require,
-                        "verify-ca" => SslMode.VerifyCA,
-                        "verify-full" => SslMode.VerifyFull,
-                        _ => throw new StorageConfigurationException(
-                            $"The PostgreSQL URL parameter sslmode must be disable, allow, prefer, require, verify-ca or verify-full, not '{value}'."),
-                    };
-                    break;
-                case "application_name":
-                    builder.ApplicationName = value;
-                    break;
-                case "connect_timeout":
-                    builder.Timeout = int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
-                    break;
-                case "options":
-                    builder.Options = value;
-                    break;
-                case "sslrootcert":
-                    builder.RootCertificate = value;
-                    break;
-                case "sslcert":
-                    builder.SslCertificate = value;
-                    break;
-                case "sslkey":
-                    builder.SslKey = value;
-                    break;
-                case "target_session_attrs":
-                    builder.TargetSessionAttributes = value;
-                    break;
-                case "password":
-                    builder.Password = value;
-                    break;
-                default:
-                    builder[name] = value;
-                    break;
-            }
+            return StorageProvider.FromBuilder(PostgresUrl.Parse(url));
         }
-        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        catch (FormatException e)
         {
-            // The value is not echoed: the parameter could be a password.
-            throw new StorageConfigurationException($"The PostgreSQL URL parameter '{name}' is not supported or has an invalid value.");
+            throw new StorageConfigurationException($"{e.Message.TrimEnd('.')}: {Accepted}.");
         }
     }
 }

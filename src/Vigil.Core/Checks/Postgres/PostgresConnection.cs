@@ -1,4 +1,5 @@
 using Npgsql;
+using Vigil.Core.Postgres;
 using Vigil.Core.Workspace;
 
 namespace Vigil.Core.Checks;
@@ -17,10 +18,7 @@ internal static class PostgresConnection
         NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = connection.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
-                || connection.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
-                ? FromUrl(connection)
-                : new NpgsqlConnectionStringBuilder(connection);
+            builder = PostgresUrl.IsUrl(connection) ? PostgresUrl.Parse(connection) : new NpgsqlConnectionStringBuilder(connection);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or UriFormatException or KeyNotFoundException)
         {
@@ -33,52 +31,6 @@ internal static class PostgresConnection
         builder.CommandTimeout = seconds;
         if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "vigil-check";
         return builder.ConnectionString;
-    }
-
-    private static NpgsqlConnectionStringBuilder FromUrl(string url)
-    {
-        var uri = new Uri(url);
-        var builder = new NpgsqlConnectionStringBuilder();
-        if (!string.IsNullOrEmpty(uri.IdnHost)) builder.Host = uri.IdnHost;
-        if (uri.Port > 0) builder.Port = uri.Port;
-        if (uri.UserInfo.Length > 0)
-        {
-            var colon = uri.UserInfo.IndexOf(':', StringComparison.Ordinal);
-            builder.Username = Uri.UnescapeDataString(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]);
-            if (colon >= 0) builder.Password = Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]);
-        }
-        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
-        if (database.Length > 0) builder.Database = database;
-        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
-            var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' '));
-            switch (name.ToLowerInvariant())
-            {
-                case "sslmode":
-                    builder.SslMode = value.ToLowerInvariant() switch
-                    {
-                        "disable" => SslMode.Disable,
-                        "allow" => SslMode.Allow,
-                        "prefer" => SslMode.Prefer,
-                        "require" => SslMode.Require,
-                        "verify-ca" => SslMode.VerifyCA,
-                        "verify-full" => SslMode.VerifyFull,
-                        _ => throw new FormatException("sslmode"),
-                    };
-                    break;
-                case "application_name": builder.ApplicationName = value; break;
-                case "options": builder.Options = value; break;
-                case "sslrootcert": builder.RootCertificate = value; break;
-                case "sslcert": builder.SslCertificate = value; break;
-                case "sslkey": builder.SslKey = value; break;
-                case "target_session_attrs": builder.TargetSessionAttributes = value; break;
-                case "connect_timeout": break; // the check's timeout rules
-                default: builder[name] = value; break;
-            }
-        }
-        return builder;
     }
 
     /// <summary>Logs in and runs the query; the first column of the first row, or an error message safe to show.</summary>
