@@ -65,7 +65,7 @@ internal static class CheckCommand
             await using var toolkit = CheckToolkit.Create();
             try
             {
-                return await new CheckRunner(toolkit.Probes, toolkit.Evaluator, TimeProvider.System).RunAsync(w, service, check, output, ct);
+                return await new CheckReport(toolkit.Probes, toolkit.Evaluator, TimeProvider.System).RunAsync(w, service, check, output, ct);
             }
             catch (NotSupportedException e)
             {

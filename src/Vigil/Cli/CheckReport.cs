@@ -1,14 +1,16 @@
 using System.Globalization;
 using Vigil.Core.Checks;
+using Vigil.Core.Checks.Engine;
 using Vigil.Core.Workspace;
 
 namespace Vigil.Cli;
 
 /// <summary>
-/// Runs one check once, with its timeout, and prints for a person what the probe saw, each condition
-/// with the values it was evaluated on, and the verdict. The seam <c>vigil check</c> is tested through.
+/// <c>vigil check</c>'s output: runs one check once through the engine's <see cref="CheckRunner"/> (the same probe,
+/// timeout and evaluation the server uses) and prints for a person what the probe saw, each condition with the
+/// values it was evaluated on, and the verdict.
 /// </summary>
-internal sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> probes, ICheckEvaluator evaluator, TimeProvider time)
+internal sealed class CheckReport(IReadOnlyDictionary<CheckKind, ICheckProbe> probes, ICheckEvaluator evaluator, TimeProvider time)
 {
     private const int BodyShown = 300;
 
@@ -16,34 +18,30 @@ internal sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> pr
     /// <exception cref="NotSupportedException">No probe for the check's kind.</exception>
     public async Task<int> RunAsync(WorkspaceModel workspace, Service service, Check check, TextWriter output, CancellationToken ct)
     {
-        if (!probes.TryGetValue(check.Kind, out var probe))
+        var runner = new CheckRunner(probes, evaluator, time, workspace.Directory);
+        if (!runner.CanRun(check.Kind))
         {
             throw new NotSupportedException($"this build of vigil cannot run `{Kind(check.Kind)}` checks yet");
         }
         string Safe(string s) => workspace.Secrets.Redact(s);
         await output.WriteLineAsync($"{service.Id}/{check.Id}: {Kind(check.Kind)} check (timeout {Durations.Format(check.Timeout)})");
 
-        Observation seen;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        var run = await runner.RunAsync(service.Id, check, slot: null, ct);
+        var outcome = run.Outcome;
+        await output.WriteLineAsync("saw:");
+        if (run.Observation is { } seen)
         {
-            timeout.CancelAfter(check.Timeout);
-            try
-            {
-                seen = await probe.ProbeAsync(check, new ProbeContext(workspace.Directory, time), timeout.Token);
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                seen = new Observation { Error = $"timed out after {Durations.Format(check.Timeout)}", ResponseTime = check.Timeout };
-            }
+            foreach (var fact in seen.Facts) await output.WriteLineAsync($"  {Safe(fact)}");
+            foreach (var (name, value) in Values(seen)) await output.WriteLineAsync($"  {name,-26} {Safe(value)}");
+            if (seen.Error is not null) await output.WriteLineAsync($"  error: {Safe(seen.Error)}");
+            foreach (var failure in seen.BuiltInFailures) await output.WriteLineAsync($"  ✗ {Safe(failure)}");
+        }
+        else
+        {
+            // Timed out, or the probe itself failed: the runner's message says which.
+            await output.WriteLineAsync($"  error: {Safe(outcome.Message)}");
         }
 
-        await output.WriteLineAsync("saw:");
-        foreach (var fact in seen.Facts) await output.WriteLineAsync($"  {Safe(fact)}");
-        foreach (var (name, value) in Values(seen)) await output.WriteLineAsync($"  {name,-26} {Safe(value)}");
-        if (seen.Error is not null) await output.WriteLineAsync($"  error: {Safe(seen.Error)}");
-        foreach (var failure in seen.BuiltInFailures) await output.WriteLineAsync($"  ✗ {Safe(failure)}");
-
-        var outcome = evaluator.Evaluate(check, seen);
         if (outcome.Conditions.Count > 0)
         {
             await output.WriteLineAsync("conditions:");
