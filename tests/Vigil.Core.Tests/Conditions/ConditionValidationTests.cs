@@ -6,14 +6,8 @@ namespace Vigil.Core.Tests.Conditions;
 // column of the offending character inside the YAML scalar, quoted or not.
 public sealed class ConditionValidationTests
 {
-    private static void AssertSingle(string expected, string yaml)
-    {
-        var errors = TestWorkspace.Errors(yaml);
-        if (errors.Length != 1 || errors[0] != expected)
-        {
-            Assert.Fail($"expected:{Environment.NewLine}  {expected}{Environment.NewLine}got:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", errors)}");
-        }
-    }
+    private static void AssertSingle(string expected, string yaml, IReadOnlyDictionary<string, string>? env = null) =>
+        TestWorkspace.AssertSingleError(expected, yaml, env);
 
     [Fact]
     public void Unknown_placeholder_in_a_double_quoted_flow_item_points_at_its_bracket() =>

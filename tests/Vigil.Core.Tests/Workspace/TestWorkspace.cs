@@ -42,6 +42,16 @@ internal sealed class TestWorkspace : IDisposable
     public static string[] Errors(string yaml, IReadOnlyDictionary<string, string>? env = null) =>
         [.. Load(yaml, env).Errors.Select(e => e.ToString())];
 
+    /// <summary>Asserts the workspace has exactly this one error, printing every line in full on failure (a truncated diff hides the column that moved).</summary>
+    public static void AssertSingleError(string expected, string yaml, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var errors = Errors(yaml, env);
+        if (errors.Length != 1 || errors[0] != expected)
+        {
+            Assert.Fail($"expected:{Environment.NewLine}  {expected}{Environment.NewLine}got:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", errors)}");
+        }
+    }
+
     public static WorkspaceModel Valid(string yaml, IReadOnlyDictionary<string, string>? env = null)
     {
         var result = Load(yaml, env);

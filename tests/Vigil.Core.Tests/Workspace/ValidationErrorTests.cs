@@ -4,15 +4,8 @@ namespace Vigil.Core.Tests.Workspace;
 // sees: `vigil.yaml:LINE:COL: message (hint)`. Lines and columns are 1-based, as editors count.
 public sealed class ValidationErrorTests
 {
-    private static void AssertSingle(string expected, string yaml, IReadOnlyDictionary<string, string>? env = null)
-    {
-        var errors = TestWorkspace.Errors(yaml, env);
-        // Print every line in full on failure: a truncated diff hides the column that moved.
-        if (errors.Length != 1 || errors[0] != expected)
-        {
-            Assert.Fail($"expected:{Environment.NewLine}  {expected}{Environment.NewLine}got:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", errors)}");
-        }
-    }
+    private static void AssertSingle(string expected, string yaml, IReadOnlyDictionary<string, string>? env = null) =>
+        TestWorkspace.AssertSingleError(expected, yaml, env);
 
     [Fact]
     public void Yaml_syntax_error_points_at_where_the_parser_stopped()
