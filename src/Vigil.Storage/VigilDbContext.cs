@@ -92,6 +92,8 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
         modelBuilder.Entity<CheckResult>(e =>
         {
             e.HasIndex(x => new { x.ServiceId, x.CheckId, x.At });
+            // Rollups read a time range across all checks and retention deletes the oldest rows: both by time alone.
+            e.HasIndex(x => x.At);
         });
 
         modelBuilder.Entity<CheckRollup>(e =>

@@ -265,6 +265,9 @@ namespace Vigil.Storage.PostgreSql.Migrations
                     b.HasKey("Id")
                         .HasName("pk_check_results");
 
+                    b.HasIndex("At")
+                        .HasDatabaseName("ix_check_results_at");
+
                     b.HasIndex("ServiceId", "CheckId", "At")
                         .HasDatabaseName("ix_check_results_service_id_check_id_at");
 

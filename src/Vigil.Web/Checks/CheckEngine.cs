@@ -80,7 +80,7 @@ public sealed class CheckEngineService(IServiceProvider services, WorkspaceState
             return Task.CompletedTask;
         }
         var runner = new CheckRunner(probes, evaluator, options.Time, options.WorkspaceDirectory);
-        scheduler = new CheckScheduler(runner, sink, options.Time, new CheckEngineOptions { MaxConcurrency = options.Engine.MaxConcurrency }, metrics);
+        scheduler = new CheckScheduler(runner, sink, options.Time, new CheckEngineOptions { MaxConcurrency = options.Engine.MaxConcurrency, DispatchGranularity = options.Engine.DispatchGranularity }, metrics);
         scheduler.Start(state);
         log.LogInformation("Check engine started: {Checks} checks scheduled, kinds {Kinds}, up to {Concurrency} at once",
             scheduler.Scheduled, string.Join(", ", probes.Keys.Order()), options.Engine.MaxConcurrency);

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Vigil.Core.Checks;
+using Vigil.Core.Workspace;
 using Vigil.Storage;
 using Vigil.Web.Hosting;
 
@@ -10,20 +11,36 @@ namespace Vigil.Web.Checks;
 /// Background upkeep of check history: per-minute and per-hour rollups of the raw results, and retention.
 /// </summary>
 /// <remarks>
-/// <para>A bucket is rolled up once it has closed plus <see cref="Settle"/> (a run is stamped with its start, and may
-/// be stored up to its timeout later). Each pass re-aggregates the last few buckets, overwriting them, so a late
-/// result is still counted and re-running a bucket is harmless. Hours are computed from the raw latencies, not from
-/// minute rollups: percentiles do not compose.</para>
+/// <para>A bucket is rolled up once, after it has closed plus <see cref="Settle"/> (a run is stamped with its start,
+/// and may be stored up to its timeout later). Each pass rolls up only the buckets that settled since the last one,
+/// reading their raw results with one range query over all checks (by the <c>at</c> index), so a pass costs in
+/// proportion to the results it summarises, not to the number of checks. Hours are computed from the raw latencies,
+/// not from minute rollups: percentiles do not compose. Rolling a bucket up again overwrites it, so a re-run is
+/// harmless.</para>
+/// <para>After a start the passes resume from the last bucket stored, so a downtime is caught up as far back as raw
+/// results are kept, in chunks of an hour of results at a time.</para>
 /// <para>Percentiles are nearest-rank: p-th = the ⌈p/100·n⌉-th smallest latency.</para>
 /// <para>Retention deletes in batches of <see cref="CheckEngineSettings.RetentionBatchSize"/> rows per statement,
 /// each its own transaction, so the writer is never locked out for long.</para>
 /// </remarks>
-public sealed class CheckRollups(IDbContextFactory<VigilDbContext> dbFactory, VigilHostOptions options, ILogger<CheckRollups> log) : BackgroundService
+public sealed class CheckRollups(IDbContextFactory<VigilDbContext> dbFactory, WorkspaceState workspace, VigilHostOptions options, ILogger<CheckRollups> log)
+    : BackgroundService
 {
-    public static readonly TimeSpan Settle = TimeSpan.FromMinutes(2);
+    /// <summary>The least time a bucket waits after closing; longer when a check's timeout is longer.</summary>
+    public static readonly TimeSpan MinSettle = TimeSpan.FromMinutes(2);
 
-    private static readonly TimeSpan MinuteLookback = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan HourLookback = TimeSpan.FromHours(2);
+    /// <summary>How long after a bucket closes it is rolled up: long enough for the slowest check's result to be stored.</summary>
+    public TimeSpan Settle
+    {
+        get
+        {
+            var longest = workspace.Now.Current?.Services.SelectMany(s => s.Checks).Select(c => c.Timeout).DefaultIfEmpty().Max() ?? TimeSpan.Zero;
+            return Max(MinSettle, longest + TimeSpan.FromMinutes(1));
+        }
+    }
+
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
     private DateTimeOffset? minutesDone;
     private DateTimeOffset? hoursDone;
@@ -55,83 +72,93 @@ public sealed class CheckRollups(IDbContextFactory<VigilDbContext> dbFactory, Vi
         }
     }
 
-    /// <summary>Rolls up every closed minute and hour not yet done (from the last few buckets, or since start).</summary>
+    /// <summary>Rolls up every minute and hour that has settled since the last pass (after a start: since the last stored bucket).</summary>
     public async Task RollupPassAsync(DateTimeOffset now, CancellationToken ct)
     {
-        var minuteEnd = Floor(now - Settle, TimeSpan.FromMinutes(1));
-        // The first pass after a start catches up on a downtime (an hour of minutes, a day of hours).
-        var minuteStart = Min(minutesDone ?? minuteEnd - TimeSpan.FromHours(1), minuteEnd - MinuteLookback);
-        await RollupAsync(Granularity.Minute, minuteStart, minuteEnd, ct);
-        minutesDone = minuteEnd;
+        var settled = now - Settle;
+        minutesDone = await CatchUpAsync(Granularity.Minute, minutesDone, Floor(settled, Minute), now, ct);
+        hoursDone = await CatchUpAsync(Granularity.Hour, hoursDone, Floor(settled, Hour), now, ct);
+    }
 
-        var hourEnd = Floor(now - Settle, TimeSpan.FromHours(1));
-        var hourStart = Min(hoursDone ?? hourEnd - TimeSpan.FromDays(1), hourEnd - HourLookback);
-        await RollupAsync(Granularity.Hour, hourStart, hourEnd, ct);
-        hoursDone = hourEnd;
+    private async Task<DateTimeOffset> CatchUpAsync(Granularity granularity, DateTimeOffset? done, DateTimeOffset end, DateTimeOffset now, CancellationToken ct)
+    {
+        var from = done ?? await ResumePointAsync(granularity, end, now, ct);
+        while (from < end)
+        {
+            // An hour of results per query bounds the memory a long catch-up needs.
+            var to = Min(end, from + Hour);
+            await RollupAsync(granularity, from, to, ct);
+            from = to;
+        }
+        return Max(from, end);
+    }
+
+    /// <summary>Where rolling up resumes after a start: after the last stored bucket, else at the oldest raw result kept.</summary>
+    private async Task<DateTimeOffset> ResumePointAsync(Granularity granularity, DateTimeOffset end, DateTimeOffset now, CancellationToken ct)
+    {
+        var size = Size(granularity);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var name = Name(granularity);
+        var last = await db.CheckRollups.Where(r => r.Granularity == name).MaxAsync(r => (DateTimeOffset?)r.BucketStart, ct);
+        DateTimeOffset from;
+        if (last is { } l) from = l + size;
+        else if (await db.CheckResults.MinAsync(r => (DateTimeOffset?)r.At, ct) is { } oldest) from = Floor(oldest, size);
+        else return end;
+        return Floor(Max(from, now - options.Engine.RawRetention), size);
     }
 
     /// <summary>(Re)computes the rollups of every bucket of <paramref name="granularity"/> in [from, to), for every check with results.</summary>
     /// <returns>How many rollup rows were written.</returns>
     public async Task<int> RollupAsync(Granularity granularity, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
-        if (to <= from) return 0;
-        var size = granularity == Granularity.Minute ? TimeSpan.FromMinutes(1) : TimeSpan.FromHours(1);
+        var size = Size(granularity);
         from = Floor(from, size);
+        if (to <= from) return 0;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var checks = await db.CheckStates.AsNoTracking().Select(s => new { s.ServiceId, s.CheckId }).ToListAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
         var connection = db.Database.GetDbConnection();
-        var rows = 0;
-        // One transaction per check keeps each write short; a check's buckets are written together.
-        await using var read = Sql.Command(connection, null,
-            "SELECT at, status, latency_ms FROM check_results WHERE service_id = @s AND check_id = @c AND at >= @f AND at < @t",
-            "@s", "@c", "@f", "@t");
-        foreach (var check in checks)
+        var buckets = new Dictionary<(string Service, string Check, DateTimeOffset Start), Bucket>();
+        await using (var read = Sql.Command(connection, null,
+            "SELECT service_id, check_id, at, status, latency_ms FROM check_results WHERE at >= @f AND at < @t",
+            "@f", "@t"))
         {
-            var buckets = new SortedDictionary<DateTimeOffset, Bucket>();
-            read.Transaction = null;
-            Sql.Set(read, "@s", check.ServiceId);
-            Sql.Set(read, "@c", check.CheckId);
             Sql.Set(read, "@f", Sql.Time(db, from));
             Sql.Set(read, "@t", Sql.Time(db, to));
-            await using (var reader = await read.ExecuteReaderAsync(ct))
+            await using var reader = await read.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
             {
-                while (await reader.ReadAsync(ct))
-                {
-                    var start = Floor(Sql.ReadTime(reader, 0), size);
-                    if (!buckets.TryGetValue(start, out var b)) buckets[start] = b = new Bucket();
-                    b.Add(Sql.ParseStatus(reader.GetString(1)), reader.GetDouble(2));
-                }
+                var key = (reader.GetString(0), reader.GetString(1), Floor(Sql.ReadTime(reader, 2), size));
+                if (!buckets.TryGetValue(key, out var b)) buckets[key] = b = new Bucket();
+                b.Add(Sql.ParseStatus(reader.GetString(3)), reader.GetDouble(4));
             }
-            if (buckets.Count == 0) continue;
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            await using var upsert = Sql.Command(connection, tx,
-                """
-                INSERT INTO check_rollups (service_id, check_id, granularity, bucket_start, count, failures, degraded, latency_p50, latency_p95, latency_p99)
-                VALUES (@s, @c, @g, @b, @n, @f, @d, @p50, @p95, @p99)
-                ON CONFLICT (service_id, check_id, granularity, bucket_start) DO UPDATE SET count = excluded.count, failures = excluded.failures,
-                  degraded = excluded.degraded, latency_p50 = excluded.latency_p50, latency_p95 = excluded.latency_p95, latency_p99 = excluded.latency_p99
-                """,
-                "@s", "@c", "@g", "@b", "@n", "@f", "@d", "@p50", "@p95", "@p99");
-            foreach (var (start, b) in buckets)
-            {
-                b.Latencies.Sort();
-                Sql.Set(upsert, "@s", check.ServiceId);
-                Sql.Set(upsert, "@c", check.CheckId);
-                Sql.Set(upsert, "@g", Name(granularity));
-                Sql.Set(upsert, "@b", Sql.Time(db, start));
-                Sql.Set(upsert, "@n", b.Latencies.Count);
-                Sql.Set(upsert, "@f", b.Failures);
-                Sql.Set(upsert, "@d", b.Degraded);
-                Sql.Set(upsert, "@p50", Percentile(b.Latencies, 50));
-                Sql.Set(upsert, "@p95", Percentile(b.Latencies, 95));
-                Sql.Set(upsert, "@p99", Percentile(b.Latencies, 99));
-                await upsert.ExecuteNonQueryAsync(ct);
-                rows++;
-            }
-            await tx.CommitAsync(ct);
         }
-        return rows;
+        if (buckets.Count == 0) return 0;
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var upsert = Sql.Command(connection, tx,
+            """
+            INSERT INTO check_rollups (service_id, check_id, granularity, bucket_start, count, failures, degraded, latency_p50, latency_p95, latency_p99)
+            VALUES (@s, @c, @g, @b, @n, @f, @d, @p50, @p95, @p99)
+            ON CONFLICT (service_id, check_id, granularity, bucket_start) DO UPDATE SET count = excluded.count, failures = excluded.failures,
+              degraded = excluded.degraded, latency_p50 = excluded.latency_p50, latency_p95 = excluded.latency_p95, latency_p99 = excluded.latency_p99
+            """,
+            "@s", "@c", "@g", "@b", "@n", "@f", "@d", "@p50", "@p95", "@p99");
+        foreach (var ((service, check, start), b) in buckets)
+        {
+            b.Latencies.Sort();
+            Sql.Set(upsert, "@s", service);
+            Sql.Set(upsert, "@c", check);
+            Sql.Set(upsert, "@g", Name(granularity));
+            Sql.Set(upsert, "@b", Sql.Time(db, start));
+            Sql.Set(upsert, "@n", b.Latencies.Count);
+            Sql.Set(upsert, "@f", b.Failures);
+            Sql.Set(upsert, "@d", b.Degraded);
+            Sql.Set(upsert, "@p50", Percentile(b.Latencies, 50));
+            Sql.Set(upsert, "@p95", Percentile(b.Latencies, 95));
+            Sql.Set(upsert, "@p99", Percentile(b.Latencies, 99));
+            await upsert.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return buckets.Count;
     }
 
     /// <summary>Deletes raw results and rollups past their retention, in small batches.</summary>
@@ -190,6 +217,12 @@ public sealed class CheckRollups(IDbContextFactory<VigilDbContext> dbFactory, Vi
     private static DateTimeOffset Floor(DateTimeOffset t, TimeSpan size) => new(t.UtcTicks - t.UtcTicks % size.Ticks, TimeSpan.Zero);
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static TimeSpan Size(Granularity g) => g == Granularity.Minute ? Minute : Hour;
 
     private sealed class Bucket
     {

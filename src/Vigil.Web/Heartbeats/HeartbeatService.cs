@@ -192,6 +192,8 @@ public sealed class HeartbeatService(
     /// <returns>How many heartbeats went down.</returns>
     public async Task<int> SweepAsync(CancellationToken ct)
     {
+        // Without heartbeat checks nothing can be late: no query every second for nothing.
+        if (!state.Current.Services.Any(s => s.Checks.Any(c => c.Kind == CheckKind.Heartbeat))) return 0;
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var due = await db.Heartbeats.AsNoTracking()

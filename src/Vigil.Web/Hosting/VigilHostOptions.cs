@@ -45,8 +45,17 @@ public sealed record CheckEngineSettings
     /// <summary>Most probes running at once (default 64 per core; see <c>CheckEngineOptions.DefaultConcurrency</c>).</summary>
     public int MaxConcurrency { get; init; } = Core.Checks.Engine.CheckEngineOptions.DefaultConcurrency;
 
+    /// <summary>How often, at most, the dispatcher wakes to start due runs (see <c>CheckEngineOptions.DispatchGranularity</c>).</summary>
+    public TimeSpan DispatchGranularity { get; init; } = Core.Checks.Engine.CheckEngineOptions.DefaultDispatchGranularity;
+
     /// <summary>Results waiting to be stored before probes wait for the writer (about a minute at 1,000 results/s).</summary>
     public int WriterQueueCapacity { get; init; } = 50_000;
+
+    /// <summary>
+    /// How long the writer waits for a batch to fill before committing it (0 commits every result at once). A result
+    /// that may change its check's state is committed without waiting.
+    /// </summary>
+    public TimeSpan WriterFlushInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long raw results are kept.</summary>
     public TimeSpan RawRetention { get; init; } = TimeSpan.FromDays(7);

@@ -15,6 +15,9 @@ namespace Vigil.Core.Checks.Engine;
 /// <see cref="TimeProvider"/> until the earliest; there is no timer per check. Due runs start on the thread pool and
 /// take a slot of a bounded semaphore; the dispatcher never waits for them. A slot whose previous run is still in
 /// flight is skipped and counted, not queued.</para>
+/// <para>The dispatcher wakes at most once per <see cref="CheckEngineOptions.DispatchGranularity"/> (or a tenth of the
+/// shortest interval) and starts all runs due by then together: far fewer wake-ups of it and of the thread pool, for a
+/// start at most that late.</para>
 /// <para>Hot reload: on <see cref="WorkspaceState.Applied"/> the set of checks is reconciled: new checks are added,
 /// removed ones dropped, a changed interval reschedules, and any other edit takes effect at the check's next slot
 /// without moving it.</para>
@@ -26,11 +29,14 @@ public sealed class CheckScheduler : IAsyncDisposable
     private readonly TimeProvider time;
     private readonly ICheckEngineObserver observer;
     private readonly SemaphoreSlim concurrency;
+    private readonly long maxGranularityTicks;
+    private long granularityTicks;
     private readonly Lock gate = new();
     private readonly PriorityQueue<Entry, long> queue = new();
     private readonly Dictionary<(string Service, string Check), Entry> entries = [];
     private readonly CancellationTokenSource stopping = new();
     private CancellationTokenSource? sleeping;
+    private long wakeAt;
     private WorkspaceState? state;
     private Task? loop;
     private long skipped;
@@ -43,7 +49,9 @@ public sealed class CheckScheduler : IAsyncDisposable
         this.sink = sink;
         this.time = time;
         this.observer = observer ?? NullCheckEngineObserver.Instance;
-        var size = (options ?? new CheckEngineOptions()).MaxConcurrency;
+        options ??= new CheckEngineOptions();
+        var size = options.MaxConcurrency;
+        maxGranularityTicks = granularityTicks = Math.Max(0, options.DispatchGranularity.Ticks);
         concurrency = new SemaphoreSlim(Math.Max(1, size), Math.Max(1, size));
     }
 
@@ -62,13 +70,18 @@ public sealed class CheckScheduler : IAsyncDisposable
     /// <summary>Runs launched and not finished (including those waiting for a concurrency slot).</summary>
     public long InFlight => Interlocked.Read(ref inFlight);
 
+    /// <summary>Times the dispatcher woke up to start due runs (for tests: batching is observable).</summary>
+    public long Wakeups => Interlocked.Read(ref wakeups);
+
+    private long wakeups;
+
     /// <summary>Runs launched since start.</summary>
     public long Dispatched => Interlocked.Read(ref dispatched);
 
-    /// <summary>Whether every slot due at <paramref name="now"/> has been dispatched (for tests driving a fake clock).</summary>
+    /// <summary>Whether the dispatcher has done all it will do by <paramref name="now"/> and armed its timer for later (for tests driving a fake clock).</summary>
     internal bool IsCaughtUp(DateTimeOffset now)
     {
-        lock (gate) return sleeping is { IsCancellationRequested: false } && (!queue.TryPeek(out _, out var due) || due > now.UtcTicks);
+        lock (gate) return sleeping is { IsCancellationRequested: false } && wakeAt > now.UtcTicks;
     }
 
     /// <summary>Schedules the running workspace's checks, follows its reloads, and starts the dispatcher.</summary>
@@ -116,6 +129,9 @@ public sealed class CheckScheduler : IAsyncDisposable
                 entries[key].Removed = true;
                 entries.Remove(key);
             }
+            // A run is never later than a tenth of its check's interval.
+            var shortest = entries.Count == 0 ? long.MaxValue : entries.Values.Min(e => e.Check.Interval.Ticks);
+            granularityTicks = Math.Min(maxGranularityTicks, shortest / 10);
             // Removed entries leave the queue lazily when they come due; rebuild when they outnumber live ones.
             if (queue.Count > 2 * entries.Count + 64)
             {
@@ -167,6 +183,7 @@ public sealed class CheckScheduler : IAsyncDisposable
             lock (gate)
             {
                 var now = time.GetUtcNow();
+                Interlocked.Increment(ref wakeups);
                 while (queue.TryPeek(out var head, out var dueTicks) && dueTicks <= now.UtcTicks)
                 {
                     // A fresh variable per iteration: the run below captures it (an out variable of the loop
@@ -196,11 +213,13 @@ public sealed class CheckScheduler : IAsyncDisposable
                         observer.SlotsSkipped(entry.ServiceId, entry.Check, missed);
                     }
                 }
-                // Rounded up to whole milliseconds: timers truncate to them, and a 0.4 ms wait would fire at once
-                // and spin this loop until the clock catches up.
+                // Not before the granularity has passed (runs due meanwhile start together then), and rounded up to
+                // whole milliseconds: timers truncate to them, and a 0.4 ms wait would fire at once and spin this
+                // loop until the clock catches up.
                 var delay = queue.TryPeek(out _, out var next)
-                    ? TimeSpan.FromMilliseconds((next - now.UtcTicks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond)
+                    ? TimeSpan.FromMilliseconds((Math.Max(next - now.UtcTicks, granularityTicks) + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond)
                     : Timeout.InfiniteTimeSpan;
+                wakeAt = delay == Timeout.InfiniteTimeSpan ? long.MaxValue : now.UtcTicks + delay.Ticks;
                 wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 // Armed inside the lock, so whoever sees the dispatcher asleep knows its timer is set.
                 sleep = Task.Delay(delay, time, wait.Token);

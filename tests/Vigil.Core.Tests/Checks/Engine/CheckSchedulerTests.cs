@@ -56,6 +56,48 @@ public sealed class CheckSchedulerTests
     }
 
     [Fact]
+    public async Task With_a_dispatch_granularity_runs_due_together_start_together_never_later_than_it()
+    {
+        const int N = 1000;
+        var granularity = TimeSpan.FromMilliseconds(500);
+        var time = new FakeTimeProvider(Engine.Start);
+        var probe = new CannedProbe(time);
+        var sink = new CollectingSink();
+        var checks = Enumerable.Range(0, N).Select(i => Engine.Check($"c{i}", Ten)).ToArray();
+        await using var scheduler = Engine.Scheduler(time, sink, granularity, probe);
+        scheduler.Start(Engine.State(time, Engine.Workspace(("svc", checks))));
+
+        var before = scheduler.Wakeups;
+        await Engine.AdvanceTo(time, scheduler, Engine.Start + Ten, TimeSpan.FromMilliseconds(10));
+        await Engine.Until(() => sink.Results.Count >= N, "a result per check");
+
+        // Without a granularity the dispatcher wakes for nearly every one of the 1000 distinct slots.
+        Assert.InRange(scheduler.Wakeups - before, 1, Ten / granularity + 1);
+        Assert.Equal(N, sink.Results.Select(r => r.CheckId).Distinct().Count());
+        foreach (var r in sink.Results)
+        {
+            Assert.InRange(r.At - r.ScheduledFor!.Value, TimeSpan.Zero, granularity);
+            Assert.Equal(CheckScheduler.NextSlot(CheckScheduler.Phase("svc", r.CheckId, Ten), Ten, Engine.Start), r.ScheduledFor);
+        }
+    }
+
+    [Fact]
+    public async Task The_dispatch_granularity_is_capped_at_a_tenth_of_the_shortest_interval()
+    {
+        var time = new FakeTimeProvider(Engine.Start);
+        var probe = new CannedProbe(time);
+        var sink = new CollectingSink();
+        var second = TimeSpan.FromSeconds(1);
+        var checks = Enumerable.Range(0, 50).Select(i => Engine.Check($"c{i}", second)).ToArray();
+        await using var scheduler = Engine.Scheduler(time, sink, TimeSpan.FromSeconds(5), probe);
+        scheduler.Start(Engine.State(time, Engine.Workspace(("svc", checks))));
+
+        await Engine.AdvanceTo(time, scheduler, Engine.Start + 10 * second, TimeSpan.FromMilliseconds(10));
+        await Engine.Until(() => sink.Results.Count >= 450, "nine results per check");
+        Assert.All(sink.Results, r => Assert.InRange(r.At - r.ScheduledFor!.Value, TimeSpan.Zero, TimeSpan.FromMilliseconds(100)));
+    }
+
+    [Fact]
     public async Task Slot_k_starts_at_phase_plus_k_intervals_exactly_over_an_hour_of_slow_probes()
     {
         var time = new FakeTimeProvider(Engine.Start);

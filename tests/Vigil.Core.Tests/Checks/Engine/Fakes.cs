@@ -86,8 +86,13 @@ internal static class Engine
         return state;
     }
 
+    /// <summary>A scheduler that wakes for every slot exactly (no dispatch granularity), so tests can assert exact start times.</summary>
     public static CheckScheduler Scheduler(FakeTimeProvider time, ICheckResultSink sink, params ICheckProbe[] probes) =>
-        new(new CheckRunner(probes.ToDictionary(p => p.Kind), new ConnectedEvaluator(), time, Path.GetTempPath()), sink, time, null, new FailingObserver());
+        Scheduler(time, sink, TimeSpan.Zero, probes);
+
+    public static CheckScheduler Scheduler(FakeTimeProvider time, ICheckResultSink sink, TimeSpan granularity, params ICheckProbe[] probes) =>
+        new(new CheckRunner(probes.ToDictionary(p => p.Kind), new ConnectedEvaluator(), time, Path.GetTempPath()), sink, time,
+            new CheckEngineOptions { DispatchGranularity = granularity }, new FailingObserver());
 
     /// <summary>Nothing in these tests should reach the engine's error path; make it loud if it does.</summary>
     private sealed class FailingObserver : ICheckEngineObserver
