@@ -99,6 +99,8 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
         modelBuilder.Entity<CheckRollup>(e =>
         {
             e.HasKey(x => new { x.ServiceId, x.CheckId, x.Granularity, x.BucketStart });
+            // Retention deletes the oldest buckets of a granularity across all checks; without this it scans them all.
+            e.HasIndex(x => new { x.Granularity, x.BucketStart });
         });
 
         modelBuilder.Entity<CheckState>(e =>

@@ -242,6 +242,48 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    public async Task Pings_past_the_per_address_limit_get_429_with_retry_after_until_the_next_minute()
+    {
+        await using var host = await HeartbeatHost.StartAsync();
+        host.Time.Advance(TimeSpan.FromSeconds(15)); // mid-minute: the window still ends on the minute
+        var ok = 0;
+        for (var i = 0; i < HeartbeatsApi.PingsPerMinute; i++)
+        {
+            // Unknown keys count too: the limit is on the address, before any lookup.
+            if (await GetAsync(host, "/ping/no-such-key-000000") == HttpStatusCode.NotFound) ok++;
+        }
+        Assert.Equal(HeartbeatsApi.PingsPerMinute, ok);
+
+        using var limited = await host.Client.GetAsync("/ping/nightly-key-0123", Ct);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(TimeSpan.FromSeconds(45), limited.Headers.RetryAfter?.Delta);
+        Assert.Contains("Retry", await limited.Content.ReadAsStringAsync(Ct));
+        Assert.Empty(await host.PingsAsync("nightly-key-0123"));
+
+        host.Time.Advance(TimeSpan.FromSeconds(45));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(host, "/ping/nightly-key-0123"));
+    }
+
+    [Fact]
+    public void The_window_limiter_counts_per_key_and_forgets_keys_of_past_windows()
+    {
+        var time = new FakeTimeProvider(HeartbeatHost.Start);
+        var limiter = new Vigil.Web.Http.WindowLimiter(2, TimeSpan.FromMinutes(1), time);
+        Assert.True(limiter.TryAcquire("a", out _));
+        Assert.True(limiter.TryAcquire("a", out _));
+        Assert.False(limiter.TryAcquire("a", out var retry));
+        Assert.Equal(TimeSpan.FromMinutes(1), retry);
+        Assert.True(limiter.TryAcquire("b", out _));
+        Assert.Equal(2, limiter.Keys);
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(limiter.TryAcquire("c", out _));
+        Assert.Equal(1, limiter.Keys); // a and b belonged to the past window
+        Assert.True(limiter.TryAcquire("a", out _));
+    }
+
+    [Fact]
     public async Task An_unknown_key_is_a_small_plain_404_and_writes_nothing()
     {
         await using var host = await HeartbeatHost.StartAsync();

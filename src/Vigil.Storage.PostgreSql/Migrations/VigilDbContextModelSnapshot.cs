@@ -319,6 +319,9 @@ namespace Vigil.Storage.PostgreSql.Migrations
                     b.HasKey("ServiceId", "CheckId", "Granularity", "BucketStart")
                         .HasName("pk_check_rollups");
 
+                    b.HasIndex("Granularity", "BucketStart")
+                        .HasDatabaseName("ix_check_rollups_granularity_bucket_start");
+
                     b.ToTable("check_rollups");
                 });
 

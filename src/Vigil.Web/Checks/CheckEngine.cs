@@ -20,7 +20,7 @@ public sealed class EngineMetrics(ILogger<CheckScheduler> log) : ICheckEngineObs
 
     public static readonly Histogram ScheduleLag = Prometheus.Metrics.CreateHistogram(
         "vigil_check_schedule_lag_seconds", "How late a run started after its slot.",
-        new HistogramConfiguration { Buckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        new HistogramConfiguration { Buckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10] });
 
     public static readonly Counter SkippedSlots = Prometheus.Metrics.CreateCounter(
         "vigil_check_skipped_slots_total", "Slots not run because the check's previous run was still in flight (or the engine was behind).");

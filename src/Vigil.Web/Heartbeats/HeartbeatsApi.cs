@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using System.Threading.RateLimiting;
+using Vigil.Web.Http;
 
 namespace Vigil.Web.Heartbeats;
 
@@ -11,8 +11,6 @@ namespace Vigil.Web.Heartbeats;
 /// </summary>
 public static class HeartbeatsApi
 {
-    public const string RateLimitPolicy = "pings";
-
     /// <summary>Pings per minute per client address; far above any real job, far below a flood.</summary>
     public const int PingsPerMinute = 600;
 
@@ -20,19 +18,25 @@ public static class HeartbeatsApi
     {
         services.AddSingleton<HeartbeatService>();
         services.AddHostedService<HeartbeatMonitor>();
-        services.AddRateLimiter(o =>
-        {
-            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.AddPolicy(RateLimitPolicy, ctx => RateLimitPartition.GetFixedWindowLimiter(
-                ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = PingsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-        });
+        services.AddKeyedSingleton(nameof(HeartbeatsApi), (sp, _) => new WindowLimiter(PingsPerMinute, TimeSpan.FromMinutes(1), sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 
     public static IEndpointRouteBuilder MapHeartbeatsApi(this IEndpointRouteBuilder app)
     {
-        var pings = app.MapGroup("/ping").WithTags("Heartbeats").AllowAnonymous().RequireRateLimiting(RateLimitPolicy);
+        var limiter = app.ServiceProvider.GetRequiredKeyedService<WindowLimiter>(nameof(HeartbeatsApi));
+        var pings = app.MapGroup("/ping").WithTags("Heartbeats").AllowAnonymous();
+        pings.AddEndpointFilter(async (ctx, next) =>
+        {
+            var http = ctx.HttpContext;
+            if (limiter.TryAcquire(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", out var retry))
+            {
+                return await next(ctx);
+            }
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Errors.Problem("Too many pings", StatusCodes.Status429TooManyRequests,
+                $"This address sent more than {limiter.Permits} pings this minute. Retry after the Retry-After header's seconds; a job pings once per run.");
+        });
         pings.MapMethods("/{key}", ["GET", "POST"], (string key, HttpContext http, HeartbeatService hb, CancellationToken ct) =>
             PingAsync(http, hb, key, PingKind.Success, null, ct))
             .WithSummary("Report a successful run (the key is the secret; no token)");

@@ -74,7 +74,6 @@ public static class VigilHost
         app.UseVigilMetrics();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseRateLimiter();
 
         app.MapHealthApi();
         app.MapVigilOpenApi();
