@@ -61,10 +61,10 @@ public sealed record CheckEngineSettings
     public TimeSpan RawRetention { get; init; } = TimeSpan.FromDays(7);
 
     /// <summary>
-    /// How long per-minute rollups are kept. Shorter than hours by default: 10,000 checks make 14.4 million
-    /// minute rows a day, and charts beyond a month read hours.
+    /// How long per-minute rollups are kept. Each check makes 1,440 minute rows a day (about 40 MB over 400 days
+    /// on SQLite), so a large installation may want this shorter: charts beyond a month can read hours.
     /// </summary>
-    public TimeSpan MinuteRollupRetention { get; init; } = TimeSpan.FromDays(30);
+    public TimeSpan MinuteRollupRetention { get; init; } = TimeSpan.FromDays(400);
 
     /// <summary>How long per-hour rollups are kept.</summary>
     public TimeSpan RollupRetention { get; init; } = TimeSpan.FromDays(400);

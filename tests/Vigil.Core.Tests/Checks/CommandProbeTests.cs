@@ -25,6 +25,23 @@ public sealed class CommandProbeTests
     }
 
     [Fact]
+    public async Task The_command_inherits_the_environment_except_vigils_own_variables()
+    {
+        Environment.SetEnvironmentVariable("VIGIL_CMDPROBE_TEST_SECRET", "s3cret");
+        Environment.SetEnvironmentVariable("CMDPROBE_TEST_VISIBLE", "yes");
+        try
+        {
+            var seen = await RunAsync(probe, Command("echo \"${VIGIL_CMDPROBE_TEST_SECRET:-absent} ${CMDPROBE_TEST_VISIBLE:-absent}\"", shell: true));
+            Assert.Equal("absent yes", seen.Body);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("VIGIL_CMDPROBE_TEST_SECRET", null);
+            Environment.SetEnvironmentVariable("CMDPROBE_TEST_VISIBLE", null);
+        }
+    }
+
+    [Fact]
     public async Task Numeric_stdout_becomes_the_value()
     {
         var seen = await RunAsync(probe, Command("echo 42.5"));

@@ -20,8 +20,12 @@ public sealed class HttpTestServer : IAsyncLifetime
 
     public static readonly DateTimeOffset NotAfter = new(DateTimeOffset.UtcNow.AddDays(42).Date, TimeSpan.Zero);
 
+    /// <summary>The expiry of the certificate on a second HTTPS port of the same host.</summary>
+    public static readonly DateTimeOffset OtherNotAfter = NotAfter.AddDays(50);
+
     public string Http { get; private set; } = "";
     public string Https { get; private set; } = "";
+    public string OtherHttps { get; private set; } = "";
     public int Connections => Volatile.Read(ref connections);
 
     public async ValueTask InitializeAsync()
@@ -45,6 +49,7 @@ public sealed class HttpTestServer : IAsyncLifetime
                 });
                 listen.UseHttps(certificate);
             });
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(CreateCertificate(OtherNotAfter)));
         });
         app = builder.Build();
         app.MapGet("/ok", (HttpContext context) =>
@@ -67,14 +72,15 @@ public sealed class HttpTestServer : IAsyncLifetime
             return Results.Ok();
         });
         await app.StartAsync();
-        foreach (var url in app.Urls)
-        {
-            if (url.StartsWith("https://", StringComparison.Ordinal)) Https = url;
-            else Http = url;
-        }
+        var urls = app.Urls.ToList();
+        Http = urls[0];
+        Https = urls[1];
+        OtherHttps = urls[2];
     }
 
-    public static X509Certificate2 CreateCertificate()
+    public static X509Certificate2 CreateCertificate() => CreateCertificate(NotAfter);
+
+    public static X509Certificate2 CreateCertificate(DateTimeOffset notAfter)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
@@ -83,7 +89,7 @@ public sealed class HttpTestServer : IAsyncLifetime
         san.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), NotAfter);
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), notAfter);
         return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
     }
 
@@ -190,6 +196,20 @@ public sealed class HttpProbeTests(HttpTestServer server) : IClassFixture<HttpTe
         Assert.Equal(1, server.Connections - before);
         Assert.NotNull(first.CertificateExpiration);
         Assert.NotNull(second.CertificateExpiration);
+    }
+
+    [Fact]
+    public async Task Two_https_ports_of_one_host_each_report_their_own_certificate()
+    {
+        var time = new FakeTimeProvider(HttpTestServer.NotAfter.AddDays(-30));
+
+        var first = await RunAsync(probe, Http(server.Https + "/ok", s => s with { VerifyTls = false }), Context(time: time));
+        var other = await RunAsync(probe, Http(server.OtherHttps + "/ok", s => s with { VerifyTls = false }), Context(time: time));
+        var again = await RunAsync(probe, Http(server.Https + "/ok", s => s with { VerifyTls = false }), Context(time: time));
+
+        Assert.Equal(TimeSpan.FromDays(30), first.CertificateExpiration);
+        Assert.Equal(TimeSpan.FromDays(80), other.CertificateExpiration);
+        Assert.Equal(TimeSpan.FromDays(30), again.CertificateExpiration);
     }
 
     [Fact]

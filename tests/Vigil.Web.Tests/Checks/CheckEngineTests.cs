@@ -152,7 +152,7 @@ public abstract class CheckEngineTests(Db provider)
     [Fact]
     public async Task Retention_deletes_old_results_and_rollups_in_batches_and_keeps_recent_ones()
     {
-        await using var host = await TestHost.StartAsync(db: provider, configure: o => o with { Engine = o.Engine with { RetentionBatchSize = 10 } });
+        await using var host = await TestHost.StartAsync(db: provider, configure: o => o with { Engine = o.Engine with { RetentionBatchSize = 10, MinuteRollupRetention = TimeSpan.FromDays(30) } });
         var rollups = host.App.Services.GetRequiredService<CheckRollups>();
         Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(rollups.Passes >= 1)), "the first background pass ran");
         var sink = host.App.Services.GetRequiredService<ICheckResultSink>();
@@ -177,7 +177,7 @@ public abstract class CheckEngineTests(Db provider)
         Assert.Equal(5, await db.CheckResults.CountAsync(Ct));
         Assert.Equal(4, await db.CheckRollups.CountAsync(Ct));
 
-        // 31 days on, minute rollups are past their 30 days; hours stay for 400.
+        // 31 days on, minute rollups are past the 30 days this host keeps them; hours stay for 400.
         (_, deletedRollups) = await rollups.RetentionAsync(now.AddDays(31), Ct);
         Assert.Equal(2, deletedRollups);
         Assert.Equal(["hour", "hour"], await db.CheckRollups.Select(r => r.Granularity).ToListAsync(Ct));

@@ -9,7 +9,7 @@ namespace Vigil.Core.Checks;
 /// <c>command</c>: runs a program (no shell unless <c>shell: true</c>, then <c>/bin/sh -c</c>) in the workspace or its
 /// <c>working_directory</c>. Exit code → <c>[STATUS]</c>, stdout (64 KiB at most, trailing newline trimmed) →
 /// <c>[BODY]</c> and <c>[VALUE]</c> when numeric; a non-zero exit is a built-in failure. At the timeout the whole
-/// process tree is killed.
+/// process tree is killed. The command inherits Vigil's environment except its <c>VIGIL_*</c> variables.
 /// </summary>
 public sealed class CommandProbe : ICheckProbe
 {
@@ -34,6 +34,12 @@ public sealed class CommandProbe : ICheckProbe
                 ? context.WorkspaceDirectory
                 : ProbeSupport.ResolvePath(context, spec.WorkingDirectory),
         };
+        // The command sees the environment Vigil runs in, as a cron job would, minus Vigil's own settings: the
+        // bootstrap token and the database URL (with its password) are Vigil's secrets, not the check's.
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("VIGIL_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(name);
+        }
         if (spec.Shell)
         {
             info.FileName = "/bin/sh";

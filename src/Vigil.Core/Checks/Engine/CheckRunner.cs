@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Vigil.Core.Workspace;
 
 namespace Vigil.Core.Checks.Engine;
@@ -11,6 +12,9 @@ public sealed record CheckRun(CheckResult Result, Observation? Observation, Chec
 /// </summary>
 public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> probes, ICheckEvaluator evaluator, TimeProvider time, string workspaceDirectory)
 {
+    // Probes abandoned at their timeout that have not returned yet, one per check at most.
+    private readonly ConcurrentDictionary<(string Service, string Check), Task> abandoned = new();
+
     /// <summary>Whether a probe is registered for <paramref name="kind"/>.</summary>
     public bool CanRun(CheckKind kind) => probes.ContainsKey(kind);
 
@@ -18,7 +22,9 @@ public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> prob
     /// Runs <paramref name="check"/> once. Never throws for a failing target, a probe that throws or hangs, or an
     /// evaluator that throws: those become a <see cref="CheckStatus.Down"/> result saying why. At the check's
     /// timeout the probe's token is cancelled and the probe is abandoned even if it ignores the token, so a hung
-    /// probe costs a task, never a scheduler slot or another check's time.
+    /// probe costs a task, never a scheduler slot or another check's time. While an abandoned probe of a check has
+    /// not returned, the check's runs are down without starting another, so hung probes (and any threads they
+    /// block, such as a stat on a dead network mount) never pile up.
     /// </summary>
     public async Task<CheckRun> RunAsync(string serviceId, Check check, DateTimeOffset? slot, CancellationToken ct)
     {
@@ -27,6 +33,16 @@ public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> prob
             throw new InvalidOperationException($"no probe is registered for {check.Kind} checks");
         }
         var at = time.GetUtcNow();
+        var key = (serviceId, check.Id);
+        if (abandoned.TryGetValue(key, out var hung))
+        {
+            if (!hung.IsCompleted)
+            {
+                return Failed(serviceId, check, at, slot,
+                    "the previous probe is still running after its timeout; no new probe starts until it returns");
+            }
+            abandoned.TryRemove(new KeyValuePair<(string, string), Task>(key, hung));
+        }
         var started = time.GetTimestamp();
         Observation? observation = null;
         string? failure = null;
@@ -50,8 +66,16 @@ public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> prob
         }
         finally
         {
-            // An abandoned probe may fault later; observe it so it never surfaces as an unobserved exception.
-            if (probing is { IsCompleted: false }) _ = probing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            if (probing is { IsCompleted: false })
+            {
+                // Remembered until it returns; observed so a late fault never surfaces as an unobserved exception.
+                abandoned[key] = probing;
+                _ = probing.ContinueWith(t =>
+                {
+                    _ = t.Exception;
+                    abandoned.TryRemove(new KeyValuePair<(string, string), Task>(key, t));
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
         var elapsed = time.GetElapsedTime(started);
 
@@ -76,6 +100,15 @@ public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> prob
         var latency = observation is not null && observation.ResponseTime > TimeSpan.Zero ? observation.ResponseTime : elapsed;
         var result = new CheckResult(serviceId, check.Id, check.Kind, at, outcome.Status, latency.TotalMilliseconds, outcome.Message, observation?.Value, slot);
         return new CheckRun(result, observation, outcome);
+    }
+
+    /// <summary>Probes abandoned at their timeout and still running (for tests and diagnostics).</summary>
+    public int Abandoned => abandoned.Count;
+
+    private static CheckRun Failed(string serviceId, Check check, DateTimeOffset at, DateTimeOffset? slot, string message)
+    {
+        var outcome = new CheckOutcome(CheckStatus.Down, message, []);
+        return new CheckRun(new CheckResult(serviceId, check.Id, check.Kind, at, CheckStatus.Down, 0, message, null, slot), null, outcome);
     }
 
     private static string TimedOut(Check check) => $"timed out after {Durations.Format(check.Timeout)}";

@@ -179,12 +179,13 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
 
     /// <summary>
     /// One shared handler and what its connections saw: the remote address per host:port (recorded when a connection
-    /// opens) and the leaf certificate's expiry per host (recorded in the TLS validation callback).
+    /// opens) and the leaf certificate's expiry per host:port (recorded once TLS is up, so two services on one host
+    /// with different certificates each see their own).
     /// </summary>
     private sealed class Pool : IDisposable
     {
         private readonly ConcurrentDictionary<(string Host, int Port), string> addresses = new();
-        private readonly ConcurrentDictionary<string, DateTimeOffset> notAfter = new(StringComparer.OrdinalIgnoreCase);
+        private readonly ConcurrentDictionary<(string Host, int Port), DateTimeOffset> notAfter = new();
         private readonly bool verifyTls;
 
         public Pool(bool verifyTls, bool followRedirects, TimeSpan lifetime)
@@ -201,6 +202,7 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
                 UseProxy = false,
                 ConnectTimeout = Timeout.InfiniteTimeSpan,
                 ConnectCallback = ConnectAsync,
+                PlaintextStreamFilter = RecordCertificate,
                 SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = Validate },
             };
             Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
@@ -210,7 +212,16 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
 
         public string? RemoteAddress(Uri uri) => addresses.TryGetValue((uri.IdnHost, uri.Port), out var address) ? address : null;
 
-        public DateTimeOffset? NotAfter(Uri uri) => notAfter.TryGetValue(uri.IdnHost, out var value) ? value : null;
+        public DateTimeOffset? NotAfter(Uri uri) => notAfter.TryGetValue((uri.IdnHost, uri.Port), out var value) ? value : null;
+
+        private ValueTask<Stream> RecordCertificate(SocketsHttpPlaintextStreamFilterContext context, CancellationToken ct)
+        {
+            if (context.PlaintextStream is SslStream { RemoteCertificate: X509Certificate2 leaf } && context.InitialRequestMessage.RequestUri is { } uri)
+            {
+                notAfter[(uri.IdnHost, uri.Port)] = new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+            }
+            return ValueTask.FromResult(context.PlaintextStream);
+        }
 
         private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
         {
@@ -232,14 +243,8 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
             }
         }
 
-        private bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-        {
-            if (certificate is X509Certificate2 leaf && sender is SslStream stream)
-            {
-                notAfter[stream.TargetHostName] = new DateTimeOffset(leaf.NotAfter.ToUniversalTime(), TimeSpan.Zero);
-            }
-            return !verifyTls || errors == SslPolicyErrors.None;
-        }
+        private bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+            !verifyTls || errors == SslPolicyErrors.None;
 
         public void Dispose() => Invoker.Dispose();
     }
