@@ -271,10 +271,6 @@ public sealed class CheckResultWriter(
             }
         }
 
-        private object Time(DateTimeOffset value) => sqlite ? value.ToUnixTimeMilliseconds() : value.ToUniversalTime();
-
-        private object? Time(DateTimeOffset? value) => value is { } v ? Time(v) : null;
-
         public async Task WriteAsync(List<CheckResult> batch, IEnumerable<((string Service, string Check) Key, State State, CheckResult Last)> states, CancellationToken ct)
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
@@ -284,7 +280,7 @@ public sealed class CheckResultWriter(
             {
                 Sql.Set(insert, "@s", r.ServiceId);
                 Sql.Set(insert, "@c", r.CheckId);
-                Sql.Set(insert, "@at", Time(r.At));
+                Sql.Set(insert, "@at", Sql.Time(sqlite, r.At));
                 Sql.Set(insert, "@st", Sql.Status(r.Status));
                 Sql.Set(insert, "@l", r.LatencyMs);
                 Sql.Set(insert, "@m", r.Message);
@@ -296,12 +292,12 @@ public sealed class CheckResultWriter(
                 Sql.Set(upsert, "@s", service);
                 Sql.Set(upsert, "@c", check);
                 Sql.Set(upsert, "@st", Sql.Status(state.Status));
-                Sql.Set(upsert, "@at", Time(last.At));
+                Sql.Set(upsert, "@at", Sql.Time(sqlite, last.At));
                 Sql.Set(upsert, "@l", last.LatencyMs);
                 Sql.Set(upsert, "@m", last.Message);
                 Sql.Set(upsert, "@f", state.ConsecutiveFailures);
                 Sql.Set(upsert, "@ok", state.ConsecutiveSuccesses);
-                Sql.Set(upsert, "@since", Time(state.FailingSince));
+                Sql.Set(upsert, "@since", Sql.Time(sqlite, state.FailingSince));
                 await upsert.ExecuteNonQueryAsync(ct);
             }
             await tx.CommitAsync(ct);

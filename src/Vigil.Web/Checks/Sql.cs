@@ -13,10 +13,14 @@ namespace Vigil.Web.Checks;
 /// </summary>
 internal static class Sql
 {
-    public static object Time(VigilDbContext db, DateTimeOffset value) =>
-        db.Database.IsSqlite() ? value.ToUnixTimeMilliseconds() : value.ToUniversalTime();
+    public static object Time(VigilDbContext db, DateTimeOffset value) => Time(db.Database.IsSqlite(), value);
 
     public static object? Time(VigilDbContext db, DateTimeOffset? value) => value is { } v ? Time(db, v) : null;
+
+    /// <summary>A timestamp as the provider stores it, for callers that looked up the provider once.</summary>
+    public static object Time(bool sqlite, DateTimeOffset value) => sqlite ? value.ToUnixTimeMilliseconds() : value.ToUniversalTime();
+
+    public static object? Time(bool sqlite, DateTimeOffset? value) => value is { } v ? Time(sqlite, v) : null;
 
     public static DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
         reader.GetFieldType(ordinal) == typeof(long) ? DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal)) : reader.GetFieldValue<DateTimeOffset>(ordinal);

@@ -34,14 +34,11 @@ public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> prob
         }
         var at = time.GetUtcNow();
         var key = (serviceId, check.Id);
-        if (abandoned.TryGetValue(key, out var hung))
+        // A returned probe leaves the map by its own continuation; only a still-running one blocks a new start.
+        if (abandoned.TryGetValue(key, out var hung) && !hung.IsCompleted)
         {
-            if (!hung.IsCompleted)
-            {
-                return Failed(serviceId, check, at, slot,
-                    "the previous probe is still running after its timeout; no new probe starts until it returns");
-            }
-            abandoned.TryRemove(new KeyValuePair<(string, string), Task>(key, hung));
+            var stillHung = new CheckOutcome(CheckStatus.Down, "the previous probe is still running after its timeout; no new probe starts until it returns", []);
+            return Finish(serviceId, check, at, slot, stillHung, null, TimeSpan.Zero);
         }
         var started = time.GetTimestamp();
         Observation? observation = null;
@@ -98,18 +95,14 @@ public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> prob
         }
 
         var latency = observation is not null && observation.ResponseTime > TimeSpan.Zero ? observation.ResponseTime : elapsed;
-        var result = new CheckResult(serviceId, check.Id, check.Kind, at, outcome.Status, latency.TotalMilliseconds, outcome.Message, observation?.Value, slot);
-        return new CheckRun(result, observation, outcome);
+        return Finish(serviceId, check, at, slot, outcome, observation, latency);
     }
+
+    private static CheckRun Finish(string serviceId, Check check, DateTimeOffset at, DateTimeOffset? slot, CheckOutcome outcome, Observation? observation, TimeSpan latency) =>
+        new(new CheckResult(serviceId, check.Id, check.Kind, at, outcome.Status, latency.TotalMilliseconds, outcome.Message, observation?.Value, slot), observation, outcome);
 
     /// <summary>Probes abandoned at their timeout and still running (for tests and diagnostics).</summary>
     public int Abandoned => abandoned.Count;
-
-    private static CheckRun Failed(string serviceId, Check check, DateTimeOffset at, DateTimeOffset? slot, string message)
-    {
-        var outcome = new CheckOutcome(CheckStatus.Down, message, []);
-        return new CheckRun(new CheckResult(serviceId, check.Id, check.Kind, at, CheckStatus.Down, 0, message, null, slot), null, outcome);
-    }
 
     private static string TimedOut(Check check) => $"timed out after {Durations.Format(check.Timeout)}";
 }
