@@ -203,7 +203,7 @@ public sealed class CheckResultWriter(
         }
 
         session ??= await Session.OpenAsync(dbFactory, ct);
-        await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)), ct);
+        await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)).ToList(), ct);
         foreach (var (key, (state, _)) in next)
         {
             states[key] = state;
@@ -242,17 +242,29 @@ public sealed class CheckResultWriter(
             this.db = db;
             connection = db.Database.GetDbConnection();
             sqlite = db.Database.IsSqlite();
-            insert = Sql.Command(connection, null,
-                "INSERT INTO check_results (service_id, check_id, at, status, latency_ms, message, value) VALUES (@s, @c, @at, @st, @l, @m, @v)",
+            // SQLite is in-process, so a prepared statement per row costs little; PostgreSQL pays a network round trip
+            // per statement, so there each batch is one statement over arrays (unnest), whatever its size.
+            insert = Sql.Command(connection, null, sqlite
+                ? "INSERT INTO check_results (service_id, check_id, at, status, latency_ms, message, value) VALUES (@s, @c, @at, @st, @l, @m, @v)"
+                : """
+                  INSERT INTO check_results (service_id, check_id, at, status, latency_ms, message, value)
+                  SELECT * FROM unnest(@s::text[], @c::text[], @at::timestamptz[], @st::text[], @l::double precision[], @m::text[], @v::double precision[])
+                  """,
                 "@s", "@c", "@at", "@st", "@l", "@m", "@v");
-            upsert = Sql.Command(connection, null,
-                """
-                INSERT INTO check_states (service_id, check_id, status, last_checked_at, latency_ms, message, consecutive_failures, consecutive_successes, failing_since)
-                VALUES (@s, @c, @st, @at, @l, @m, @f, @ok, @since)
+            const string conflict = """
                 ON CONFLICT (service_id, check_id) DO UPDATE SET status = excluded.status, last_checked_at = excluded.last_checked_at,
                   latency_ms = excluded.latency_ms, message = excluded.message, consecutive_failures = excluded.consecutive_failures,
                   consecutive_successes = excluded.consecutive_successes, failing_since = excluded.failing_since
-                """,
+                """;
+            upsert = Sql.Command(connection, null, (sqlite
+                ? """
+                  INSERT INTO check_states (service_id, check_id, status, last_checked_at, latency_ms, message, consecutive_failures, consecutive_successes, failing_since)
+                  VALUES (@s, @c, @st, @at, @l, @m, @f, @ok, @since)
+                  """
+                : """
+                  INSERT INTO check_states (service_id, check_id, status, last_checked_at, latency_ms, message, consecutive_failures, consecutive_successes, failing_since)
+                  SELECT * FROM unnest(@s::text[], @c::text[], @st::text[], @at::timestamptz[], @l::double precision[], @m::text[], @f::integer[], @ok::integer[], @since::timestamptz[])
+                  """) + "\n" + conflict,
                 "@s", "@c", "@st", "@at", "@l", "@m", "@f", "@ok", "@since");
         }
 
@@ -271,33 +283,57 @@ public sealed class CheckResultWriter(
             }
         }
 
-        public async Task WriteAsync(List<CheckResult> batch, IEnumerable<((string Service, string Check) Key, State State, CheckResult Last)> states, CancellationToken ct)
+        public async Task WriteAsync(List<CheckResult> batch, IReadOnlyList<((string Service, string Check) Key, State State, CheckResult Last)> states, CancellationToken ct)
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
             insert.Transaction = tx;
             upsert.Transaction = tx;
-            foreach (var r in batch)
+            if (sqlite)
             {
-                Sql.Set(insert, "@s", r.ServiceId);
-                Sql.Set(insert, "@c", r.CheckId);
-                Sql.Set(insert, "@at", Sql.Time(sqlite, r.At));
-                Sql.Set(insert, "@st", Sql.Status(r.Status));
-                Sql.Set(insert, "@l", r.LatencyMs);
-                Sql.Set(insert, "@m", r.Message);
-                Sql.Set(insert, "@v", r.Value);
-                await insert.ExecuteNonQueryAsync(ct);
+                foreach (var r in batch)
+                {
+                    Sql.Set(insert, "@s", r.ServiceId);
+                    Sql.Set(insert, "@c", r.CheckId);
+                    Sql.Set(insert, "@at", Sql.Time(sqlite, r.At));
+                    Sql.Set(insert, "@st", Sql.Status(r.Status));
+                    Sql.Set(insert, "@l", r.LatencyMs);
+                    Sql.Set(insert, "@m", r.Message);
+                    Sql.Set(insert, "@v", r.Value);
+                    await insert.ExecuteNonQueryAsync(ct);
+                }
+                foreach (var ((service, check), state, last) in states)
+                {
+                    Sql.Set(upsert, "@s", service);
+                    Sql.Set(upsert, "@c", check);
+                    Sql.Set(upsert, "@st", Sql.Status(state.Status));
+                    Sql.Set(upsert, "@at", Sql.Time(sqlite, last.At));
+                    Sql.Set(upsert, "@l", last.LatencyMs);
+                    Sql.Set(upsert, "@m", last.Message);
+                    Sql.Set(upsert, "@f", state.ConsecutiveFailures);
+                    Sql.Set(upsert, "@ok", state.ConsecutiveSuccesses);
+                    Sql.Set(upsert, "@since", Sql.Time(sqlite, state.FailingSince));
+                    await upsert.ExecuteNonQueryAsync(ct);
+                }
             }
-            foreach (var ((service, check), state, last) in states)
+            else
             {
-                Sql.Set(upsert, "@s", service);
-                Sql.Set(upsert, "@c", check);
-                Sql.Set(upsert, "@st", Sql.Status(state.Status));
-                Sql.Set(upsert, "@at", Sql.Time(sqlite, last.At));
-                Sql.Set(upsert, "@l", last.LatencyMs);
-                Sql.Set(upsert, "@m", last.Message);
-                Sql.Set(upsert, "@f", state.ConsecutiveFailures);
-                Sql.Set(upsert, "@ok", state.ConsecutiveSuccesses);
-                Sql.Set(upsert, "@since", Sql.Time(sqlite, state.FailingSince));
+                Sql.Set(insert, "@s", batch.Select(r => r.ServiceId).ToArray());
+                Sql.Set(insert, "@c", batch.Select(r => r.CheckId).ToArray());
+                Sql.Set(insert, "@at", batch.Select(r => r.At.ToUniversalTime()).ToArray());
+                Sql.Set(insert, "@st", batch.Select(r => Sql.Status(r.Status)).ToArray());
+                Sql.Set(insert, "@l", batch.Select(r => r.LatencyMs).ToArray());
+                Sql.Set(insert, "@m", batch.Select(r => r.Message).ToArray());
+                Sql.Set(insert, "@v", batch.Select(r => r.Value).ToArray());
+                await insert.ExecuteNonQueryAsync(ct);
+                Sql.Set(upsert, "@s", states.Select(s => s.Key.Service).ToArray());
+                Sql.Set(upsert, "@c", states.Select(s => s.Key.Check).ToArray());
+                Sql.Set(upsert, "@st", states.Select(s => Sql.Status(s.State.Status)).ToArray());
+                Sql.Set(upsert, "@at", states.Select(s => s.Last.At.ToUniversalTime()).ToArray());
+                Sql.Set(upsert, "@l", states.Select(s => s.Last.LatencyMs).ToArray());
+                Sql.Set(upsert, "@m", states.Select(s => s.Last.Message).ToArray());
+                Sql.Set(upsert, "@f", states.Select(s => s.State.ConsecutiveFailures).ToArray());
+                Sql.Set(upsert, "@ok", states.Select(s => s.State.ConsecutiveSuccesses).ToArray());
+                Sql.Set(upsert, "@since", states.Select(s => s.State.FailingSince?.ToUniversalTime()).ToArray());
                 await upsert.ExecuteNonQueryAsync(ct);
             }
             await tx.CommitAsync(ct);
