@@ -73,6 +73,9 @@ public sealed class HostTests
         Assert.Contains("process_working_set_bytes", text);
         Assert.Matches(@"http_request_duration_seconds_count\{[^}]*endpoint=""/health""[^}]*\} [1-9]", text);
         Assert.Contains("http_requests_received_total", text);
+        // The process has compiled its startup code by now, so the JIT totals are above zero.
+        Assert.Matches(@"\ndotnet_jit_compilation_seconds_total 0\.0*[1-9]|\ndotnet_jit_compilation_seconds_total [1-9]", text);
+        Assert.Matches(@"\ndotnet_jit_methods_compiled_total [1-9]\d*", text);
         // Published from the start, before any reload. (Values are process-wide and other tests reload
         // in parallel, so only the series is asserted here.)
         Assert.Matches(@"vigil_workspace_reloads_total\{outcome=""rejected""\} \d+", text);

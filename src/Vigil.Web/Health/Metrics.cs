@@ -31,8 +31,22 @@ public static class Metrics
     public static readonly Gauge WorkspaceValid = Prometheus.Metrics.CreateGauge(
         "vigil_workspace_valid", "1 when the latest edit of vigil.yaml is valid, 0 while the last good workspace runs in its place.");
 
+    // The JIT's own totals (System.Runtime.JitInfo): how much CPU is still going to compiling. Tiered compilation
+    // recompiles hot code for minutes after a start, and code that runs once a minute gets there only after many
+    // minutes, so a CPU measurement means little without knowing how much of it was the JIT.
+    private static readonly Counter JitSeconds = Prometheus.Metrics.CreateCounter(
+        "dotnet_jit_compilation_seconds_total", "Time the JIT has spent compiling methods since the process started.");
+
+    private static readonly Counter JitMethods = Prometheus.Metrics.CreateCounter(
+        "dotnet_jit_methods_compiled_total", "Methods the JIT has compiled (each tier counts) since the process started.");
+
     public static WebApplication UseVigilMetrics(this WebApplication app)
     {
+        Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+        {
+            JitSeconds.IncTo(System.Runtime.JitInfo.GetCompilationTime().TotalSeconds);
+            JitMethods.IncTo(System.Runtime.JitInfo.GetCompiledMethodCount());
+        });
         // Publish every series from the start: a scrape before the first reload must see them at 0,
         // and the workspace the host started with is valid by construction.
         _ = Suppressed;
