@@ -151,17 +151,30 @@ public sealed record ConditionText(string Text, SourcePosition Position)
     public override string ToString() => Text;
 }
 
+/// <summary>Which results count as failing for an alert.</summary>
+public enum AlertOn
+{
+    /// <summary>Only down results (the default).</summary>
+    Down,
+    /// <summary>Degraded results (warn conditions failing) as well as down ones.</summary>
+    Degraded,
+}
+
 public sealed record AlertRule
 {
     public required string Severity { get; init; }
-    /// <summary>Consecutive failures before alerting (default 1).</summary>
-    public int After { get; init; } = 1;
+    /// <summary>Consecutive failing results before alerting (default 2).</summary>
+    public int After { get; init; } = 2;
     /// <summary>Alternatively, alert after failing for this long.</summary>
     public TimeSpan? For { get; init; }
     /// <summary>Consecutive successes before recovering (default 1).</summary>
     public int RecoverAfter { get; init; } = 1;
     /// <summary>Runbook anchor for the incident: <c>#service-down</c> or <c>runbooks/x.md#section</c>.</summary>
     public string? Runbook { get; init; }
+    /// <summary>Which results count as failing (default: down only).</summary>
+    public AlertOn On { get; init; } = AlertOn.Down;
+    /// <summary>Template of the grouping key, with <c>{service}</c>, <c>{check}</c>, <c>{severity}</c>; null: <c>{service}/{check}</c>.</summary>
+    public string? DedupKey { get; init; }
     public required SourcePosition Position { get; init; }
 }
 
@@ -261,6 +274,8 @@ public sealed record Service
     public IReadOnlyList<string> Tags { get; init; } = [];
     public IReadOnlyList<Check> Checks { get; init; } = [];
     public IReadOnlyList<Slo> Slos { get; init; } = [];
+    /// <summary>Whether an incident resolves by itself once every alert on it has recovered (default true).</summary>
+    public bool AutoResolve { get; init; } = true;
     public required SourcePosition Position { get; init; }
 }
 

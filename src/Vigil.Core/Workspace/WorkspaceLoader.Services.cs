@@ -13,7 +13,7 @@ public sealed partial class WorkspaceLoader
 
     private Service? ReadService(YamlNode node)
     {
-        var m = r.Map(node, "a service", "id", "name", "description", "runbook", "escalation", "notify", "tags", "checks", "slos");
+        var m = r.Map(node, "a service", "id", "name", "description", "runbook", "escalation", "notify", "tags", "checks", "slos", "auto_resolve");
         if (m is null) return null;
         var id = m.Id("backend");
         if (id is null) return null;
@@ -38,6 +38,7 @@ public sealed partial class WorkspaceLoader
             Tags = [.. m.StrList("tags").Select(x => x.Value)],
             Checks = checks,
             Slos = slos,
+            AutoResolve = m.Bool("auto_resolve") ?? true,
             Position = m.Position,
         };
     }
@@ -260,7 +261,7 @@ public sealed partial class WorkspaceLoader
 
     private AlertRule? ReadAlert(YamlNode node, string what)
     {
-        var m = r.Map(node, $"the alert of {what}", "severity", "after", "for", "recover_after", "runbook");
+        var m = r.Map(node, $"the alert of {what}", "severity", "after", "for", "recover_after", "runbook", "on", "dedup_key");
         if (m is null) return null;
         var severity = m.RequiredStr("severity", "P1");
         if (severity is not null) Refer("severity", severity, m.PositionOf("severity"));
@@ -271,13 +272,30 @@ public sealed partial class WorkspaceLoader
         var rule = new AlertRule
         {
             Severity = severity ?? "",
-            After = m.Int("after", 1, 1000) ?? 1,
-            For = m.Duration("for"),
+            After = m.Int("after", 1, 1000) ?? 2,
+            For = m.Duration("for", TimeSpan.FromSeconds(1)),
             RecoverAfter = m.Int("recover_after", 1, 1000) ?? 1,
             Runbook = m.Str("runbook"),
+            On = m.Enum<AlertOn>("on", example: "down") ?? AlertOn.Down,
+            DedupKey = DedupTemplate(m.Str("dedup_key"), m.PositionOf("dedup_key"), what),
             Position = m.Position,
         };
         return severity is null ? null : rule;
+    }
+
+    private static readonly string[] DedupPlaceholders = ["{service}", "{check}", "{severity}"];
+
+    private string? DedupTemplate(string? template, SourcePosition at, string what)
+    {
+        if (template is null) return null;
+        var rest = DedupPlaceholders.Aggregate(template, (t, p) => t.Replace(p, ""));
+        if (rest.Contains('{') || rest.Contains('}') || string.IsNullOrWhiteSpace(template))
+        {
+            r.Error(at, $"the alert of {what} has `dedup_key: {template}`, which uses an unknown placeholder or is empty",
+                "use text with {service}, {check} and {severity}, e.g. `dedup_key: \"{service}/database\"`");
+            return null;
+        }
+        return template;
     }
 
     private Slo? ReadSlo(YamlNode node, string serviceId)

@@ -32,7 +32,7 @@ public sealed class CheckReadingTests
     }
 
     [Fact]
-    public void Alert_rule_defaults_to_one_failure_and_one_success()
+    public void Alert_rule_defaults_to_two_failures_one_success_on_down_and_the_service_check_dedup_key()
     {
         var w = TestWorkspace.Valid("""
             name: Test
@@ -43,7 +43,49 @@ public sealed class CheckReadingTests
                   - { id: port, tcp: { host: 127.0.0.1, port: 22 }, alert: { severity: P1 } }
             """);
         var alert = w.Services[0].Checks[0].Alert!;
-        Assert.Equal((1, 1, (TimeSpan?)null, (string?)null), (alert.After, alert.RecoverAfter, alert.For, alert.Runbook));
+        Assert.Equal((2, 1, (TimeSpan?)null, (string?)null), (alert.After, alert.RecoverAfter, alert.For, alert.Runbook));
+        Assert.Equal(AlertOn.Down, alert.On);
+        Assert.Null(alert.DedupKey);
+        Assert.True(w.Services[0].AutoResolve);
+    }
+
+    [Fact]
+    public void Alert_rule_reads_on_dedup_key_and_the_service_auto_resolve()
+    {
+        var w = TestWorkspace.Valid("""
+            name: Test
+            severities: [{ id: P1 }]
+            services:
+              - id: svc
+                auto_resolve: false
+                checks:
+                  - { id: port, tcp: { host: 127.0.0.1, port: 22 }, alert: { severity: P1, on: degraded, dedup_key: "{service}/db-{severity}" } }
+            """);
+        var alert = w.Services[0].Checks[0].Alert!;
+        Assert.Equal(AlertOn.Degraded, alert.On);
+        Assert.Equal("{service}/db-{severity}", alert.DedupKey);
+        Assert.False(w.Services[0].AutoResolve);
+    }
+
+    [Theory]
+    [InlineData("dedup_key: \"{service}/{host}\"", "unknown placeholder")]
+    [InlineData("on: broken", "on")]
+    [InlineData("for: 0s", "for")]
+    public void Alert_rule_errors_point_at_the_bad_key(string entry, string expected)
+    {
+        var errors = TestWorkspace.Errors($$"""
+            name: Test
+            severities: [{ id: P1 }]
+            services:
+              - id: svc
+                checks:
+                  - id: port
+                    tcp: { host: 127.0.0.1, port: 22 }
+                    alert: { severity: P1, {{entry}} }
+            """);
+        var e = Assert.Single(errors);
+        Assert.Contains(expected, e.ToString());
+        Assert.Contains("vigil.yaml:8:", e.ToString());
     }
 
     [Fact]

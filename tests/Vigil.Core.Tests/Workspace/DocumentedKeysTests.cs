@@ -53,6 +53,7 @@ public sealed class DocumentedKeysTests
                 escalation: default
                 notify: [ops, log]
                 tags: [api]
+                auto_resolve: true
                 checks:
                   - id: health
                     description: The health endpoint
@@ -61,7 +62,7 @@ public sealed class DocumentedKeysTests
                     timeout: 5s
                     conditions: ["[STATUS] == 200"]
                     warn: "[RESPONSE_TIME] < 500"
-                    alert: { severity: P1, after: 2, recover_after: 3, runbook: "#service-down" }
+                    alert: { severity: P1, after: 2, recover_after: 3, runbook: "#service-down", on: degraded, dedup_key: "{service}/{check}" }
                   - { id: port, tcp: { host: 127.0.0.1, port: 8000, send: "PING", expect: "PONG" } }
                   - { id: dns, dns: { name: api.example.com, type: cname, server: 1.1.1.1, expect: [lb.example.com] } }
                   - { id: cert, tls: { host: api.example.com, port: 8443, server_name: api.example.com }, conditions: ["[CERTIFICATE_EXPIRATION] > 720h"] }
