@@ -62,3 +62,6 @@ public static class AlertEvaluator
     public static string DedupKey(AlertRule rule, string service, string check) =>
         (rule.DedupKey ?? "{service}/{check}").Replace("{service}", service).Replace("{check}", check).Replace("{severity}", rule.Severity);
 }
+
+/// <summary>A check's alert fired or resolved on <paramref name="Result"/>; <paramref name="Rule"/> is null when a reload removed it.</summary>
+public sealed record CheckAlertChange(string ServiceId, string CheckId, AlertRule? Rule, AlertTransition Transition, CheckResult Result);

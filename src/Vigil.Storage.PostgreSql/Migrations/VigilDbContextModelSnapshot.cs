@@ -335,6 +335,22 @@ namespace Vigil.Storage.PostgreSql.Migrations
                         .HasColumnType("text")
                         .HasColumnName("check_id");
 
+                    b.Property<DateTimeOffset?>("AlertFailingSince")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("alert_failing_since");
+
+                    b.Property<int>("AlertFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("alert_failures");
+
+                    b.Property<bool>("AlertFiring")
+                        .HasColumnType("boolean")
+                        .HasColumnName("alert_firing");
+
+                    b.Property<int>("AlertSuccesses")
+                        .HasColumnType("integer")
+                        .HasColumnName("alert_successes");
+
                     b.Property<int>("ConsecutiveFailures")
                         .HasColumnType("integer")
                         .HasColumnName("consecutive_failures");
@@ -588,6 +604,10 @@ namespace Vigil.Storage.PostgreSql.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTimeOffset?>("AckDueAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ack_due_at");
+
                     b.Property<DateTimeOffset?>("AcknowledgedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("acknowledged_at");
@@ -607,6 +627,10 @@ namespace Vigil.Storage.PostgreSql.Migrations
                     b.Property<DateTimeOffset?>("ResolvedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("resolved_at");
+
+                    b.Property<DateTimeOffset?>("ResponseMissedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("response_missed_at");
 
                     b.Property<string>("RunbookPath")
                         .HasColumnType("text")
@@ -629,6 +653,10 @@ namespace Vigil.Storage.PostgreSql.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("status");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("text")
+                        .HasColumnName("summary");
 
                     b.Property<bool>("Suppressed")
                         .HasColumnType("boolean")

@@ -323,6 +323,22 @@ namespace Vigil.Storage.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("check_id");
 
+                    b.Property<long?>("AlertFailingSince")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("alert_failing_since");
+
+                    b.Property<int>("AlertFailures")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("alert_failures");
+
+                    b.Property<bool>("AlertFiring")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("alert_firing");
+
+                    b.Property<int>("AlertSuccesses")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("alert_successes");
+
                     b.Property<int>("ConsecutiveFailures")
                         .HasColumnType("INTEGER")
                         .HasColumnName("consecutive_failures");
@@ -568,6 +584,10 @@ namespace Vigil.Storage.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("id");
 
+                    b.Property<long?>("AckDueAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ack_due_at");
+
                     b.Property<long?>("AcknowledgedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("acknowledged_at");
@@ -587,6 +607,10 @@ namespace Vigil.Storage.Sqlite.Migrations
                     b.Property<long?>("ResolvedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("resolved_at");
+
+                    b.Property<long?>("ResponseMissedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("response_missed_at");
 
                     b.Property<string>("RunbookPath")
                         .HasColumnType("TEXT")
@@ -609,6 +633,10 @@ namespace Vigil.Storage.Sqlite.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("status");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("summary");
 
                     b.Property<bool>("Suppressed")
                         .HasColumnType("INTEGER")

@@ -26,6 +26,18 @@ public sealed class CheckState
     /// <summary>When the current run of failures began; drives <c>alert.for</c> durations.</summary>
     public DateTimeOffset? FailingSince { get; set; }
 
+    /// <summary>Whether the check's alert has fired and not yet recovered.</summary>
+    public bool AlertFiring { get; set; }
+
+    /// <summary>Consecutive results that count as failing for the alert rule (<c>on: down|degraded</c>).</summary>
+    public int AlertFailures { get; set; }
+
+    /// <summary>Consecutive results that count as passing for the alert rule.</summary>
+    public int AlertSuccesses { get; set; }
+
+    /// <summary>When the current run of results failing the alert rule began; drives <c>alert.for</c>.</summary>
+    public DateTimeOffset? AlertFailingSince { get; set; }
+
     public string? OwnerInstance { get; set; }
 
     public DateTimeOffset? LeaseUntil { get; set; }

@@ -14,6 +14,9 @@ public sealed class Incident
 
     public required string Title { get; set; }
 
+    /// <summary>A longer description: the first alert's message, or what a responder wrote.</summary>
+    public string? Summary { get; set; }
+
     public string? ServiceId { get; set; }
 
     /// <summary>One of the workspace's severity ids, e.g. <c>P1</c>.</summary>
@@ -29,6 +32,12 @@ public sealed class Incident
     public DateTimeOffset OpenedAt { get; set; }
 
     public DateTimeOffset? AcknowledgedAt { get; set; }
+
+    /// <summary>When someone must have acknowledged by: opened at + the severity's <c>respond_within</c>.</summary>
+    public DateTimeOffset? AckDueAt { get; set; }
+
+    /// <summary>When the missed response time was recorded on the timeline; null while not missed (or not yet noticed).</summary>
+    public DateTimeOffset? ResponseMissedAt { get; set; }
 
     public DateTimeOffset? ResolvedAt { get; set; }
 

@@ -2,10 +2,12 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Vigil.Core.Alerts;
 using Vigil.Core.Checks;
 using Vigil.Core.Checks.Engine;
 using Vigil.Storage;
 using Vigil.Web.Hosting;
+using Vigil.Web.Incidents;
 using CheckResult = Vigil.Core.Checks.CheckResult;
 
 namespace Vigil.Web.Checks;
@@ -31,6 +33,8 @@ namespace Vigil.Web.Checks;
 public sealed class CheckResultWriter(
     IDbContextFactory<VigilDbContext> dbFactory,
     CheckStateChanges changes,
+    Core.Workspace.WorkspaceState workspace,
+    IncidentStore incidents,
     VigilHostOptions options,
     ILogger<CheckResultWriter> log) : BackgroundService, ICheckResultSink
 {
@@ -45,8 +49,11 @@ public sealed class CheckResultWriter(
 
     private readonly Dictionary<(string, string), State> states = [];
 
-    // Each check's committed status, readable by publishers to tell whether a result may change it.
-    private readonly ConcurrentDictionary<(string, string), CheckStatus> committed = new();
+    // Each check's committed status and alert, readable by publishers to tell whether a result may change them.
+    private readonly ConcurrentDictionary<(string, string), (CheckStatus Status, bool Firing)> committed = new();
+
+    // Each check's alert rule, rebuilt when a reload replaces the workspace (a lookup per result must not scan it).
+    private volatile RuleIndex rules = new(null, new Dictionary<(string, string), Core.Workspace.AlertRule>());
     private volatile TaskCompletionSource flushNow = NewSignal();
     private Session? session;
     private long written;
@@ -69,9 +76,29 @@ public sealed class CheckResultWriter(
     public async ValueTask PublishAsync(CheckResult result, CancellationToken ct)
     {
         await channel.Writer.WriteAsync(result, ct);
-        // Written before signalled: the writer, once woken, finds this result in the channel.
-        if (!committed.TryGetValue((result.ServiceId, result.CheckId), out var status) || status != result.Status) flushNow.TrySetResult();
+        // Written before signalled: the writer, once woken, finds this result in the channel. A result that may change
+        // the check's status or fire or resolve its alert is committed at once; steady results wait for a fuller batch.
+        var key = (result.ServiceId, result.CheckId);
+        if (!committed.TryGetValue(key, out var c) || c.Status != result.Status
+            || (Rules().Map.TryGetValue(key, out var rule) && AlertEvaluator.IsFailing(rule, result.Status) != c.Firing))
+        {
+            flushNow.TrySetResult();
+        }
     }
+
+    private RuleIndex Rules()
+    {
+        var current = workspace.Current;
+        var index = rules;
+        if (ReferenceEquals(index.Model, current)) return index;
+        var map = new Dictionary<(string, string), Core.Workspace.AlertRule>();
+        foreach (var s in current.Services)
+            foreach (var c in s.Checks)
+                if (c.Alert is { } a) map[(s.Id, c.Id)] = a;
+        return rules = new RuleIndex(current, map);
+    }
+
+    private sealed record RuleIndex(Core.Workspace.WorkspaceModel? Model, Dictionary<(string, string), Core.Workspace.AlertRule> Map);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -176,15 +203,20 @@ public sealed class CheckResultWriter(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.CheckStates.AsNoTracking()
-            .Select(s => new { s.ServiceId, s.CheckId, s.Status, s.ConsecutiveFailures, s.ConsecutiveSuccesses, s.FailingSince })
+            .Select(s => new
+            {
+                s.ServiceId, s.CheckId, s.Status, s.ConsecutiveFailures, s.ConsecutiveSuccesses, s.FailingSince,
+                s.AlertFiring, s.AlertFailures, s.AlertSuccesses, s.AlertFailingSince,
+            })
             .ToListAsync(ct);
         states.Clear();
         committed.Clear();
         foreach (var s in rows)
         {
-            var state = new State(Sql.ParseStatus(s.Status), s.ConsecutiveFailures, s.ConsecutiveSuccesses, s.FailingSince);
+            var state = new State(Sql.ParseStatus(s.Status), s.ConsecutiveFailures, s.ConsecutiveSuccesses, s.FailingSince,
+                new AlertProgress(s.AlertFiring, s.AlertFailures, s.AlertSuccesses, s.AlertFailingSince));
             states[(s.ServiceId, s.CheckId)] = state;
-            committed[(s.ServiceId, s.CheckId)] = state.Status;
+            committed[(s.ServiceId, s.CheckId)] = (state.Status, state.Alert.Firing);
         }
     }
 
@@ -193,21 +225,26 @@ public sealed class CheckResultWriter(
         // New states are computed aside and applied only after the commit, so a failed attempt leaves memory as the database is.
         var next = new Dictionary<(string, string), (State State, CheckResult Last)>();
         var stateChanges = new List<CheckStateChange>();
+        var alertChanges = new List<CheckAlertChange>();
+        var ruleMap = Rules().Map;
         foreach (var r in batch)
         {
             var key = (r.ServiceId, r.CheckId);
             var before = next.TryGetValue(key, out var pending) ? pending.State : states.GetValueOrDefault(key, State.Unknown);
-            var after = before.Next(r);
+            var rule = ruleMap.GetValueOrDefault(key);
+            var (alert, transition) = AlertEvaluator.Next(rule, before.Alert, r.Status, r.At);
+            var after = before.Next(r) with { Alert = alert };
             next[key] = (after, r);
             if (after.Status != before.Status) stateChanges.Add(new CheckStateChange(r.ServiceId, r.CheckId, before.Status, after.Status, r));
+            if (transition != AlertTransition.None) alertChanges.Add(new CheckAlertChange(r.ServiceId, r.CheckId, rule, transition, r));
         }
 
-        session ??= await Session.OpenAsync(dbFactory, ct);
-        await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)).ToList(), ct);
+        session ??= await Session.OpenAsync(dbFactory, incidents, ct);
+        await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)).ToList(), alertChanges, ct);
         foreach (var (key, (state, _)) in next)
         {
             states[key] = state;
-            committed[key] = state.Status;
+            committed[key] = (state.Status, state.Alert.Firing);
         }
         Interlocked.Increment(ref commits);
         Interlocked.Add(ref written, batch.Count);
@@ -236,10 +273,12 @@ public sealed class CheckResultWriter(
         private readonly DbCommand insert;
         private readonly DbCommand upsert;
         private readonly bool sqlite;
+        private readonly IncidentStore incidents;
 
-        private Session(VigilDbContext db)
+        private Session(VigilDbContext db, IncidentStore incidents)
         {
             this.db = db;
+            this.incidents = incidents;
             connection = db.Database.GetDbConnection();
             sqlite = db.Database.IsSqlite();
             // SQLite is in-process, so a prepared statement per row costs little; PostgreSQL pays a network round trip
@@ -254,27 +293,32 @@ public sealed class CheckResultWriter(
             const string conflict = """
                 ON CONFLICT (service_id, check_id) DO UPDATE SET status = excluded.status, last_checked_at = excluded.last_checked_at,
                   latency_ms = excluded.latency_ms, message = excluded.message, consecutive_failures = excluded.consecutive_failures,
-                  consecutive_successes = excluded.consecutive_successes, failing_since = excluded.failing_since
+                  consecutive_successes = excluded.consecutive_successes, failing_since = excluded.failing_since,
+                  alert_firing = excluded.alert_firing, alert_failures = excluded.alert_failures, alert_successes = excluded.alert_successes,
+                  alert_failing_since = excluded.alert_failing_since
                 """;
             upsert = Sql.Command(connection, null, (sqlite
                 ? """
-                  INSERT INTO check_states (service_id, check_id, status, last_checked_at, latency_ms, message, consecutive_failures, consecutive_successes, failing_since)
-                  VALUES (@s, @c, @st, @at, @l, @m, @f, @ok, @since)
+                  INSERT INTO check_states (service_id, check_id, status, last_checked_at, latency_ms, message, consecutive_failures, consecutive_successes, failing_since,
+                    alert_firing, alert_failures, alert_successes, alert_failing_since)
+                  VALUES (@s, @c, @st, @at, @l, @m, @f, @ok, @since, @af, @abad, @agood, @asince)
                   """
                 : """
-                  INSERT INTO check_states (service_id, check_id, status, last_checked_at, latency_ms, message, consecutive_failures, consecutive_successes, failing_since)
-                  SELECT * FROM unnest(@s::text[], @c::text[], @st::text[], @at::timestamptz[], @l::double precision[], @m::text[], @f::integer[], @ok::integer[], @since::timestamptz[])
+                  INSERT INTO check_states (service_id, check_id, status, last_checked_at, latency_ms, message, consecutive_failures, consecutive_successes, failing_since,
+                    alert_firing, alert_failures, alert_successes, alert_failing_since)
+                  SELECT * FROM unnest(@s::text[], @c::text[], @st::text[], @at::timestamptz[], @l::double precision[], @m::text[], @f::integer[], @ok::integer[], @since::timestamptz[],
+                    @af::boolean[], @abad::integer[], @agood::integer[], @asince::timestamptz[])
                   """) + "\n" + conflict,
-                "@s", "@c", "@st", "@at", "@l", "@m", "@f", "@ok", "@since");
+                "@s", "@c", "@st", "@at", "@l", "@m", "@f", "@ok", "@since", "@af", "@abad", "@agood", "@asince");
         }
 
-        public static async Task<Session> OpenAsync(IDbContextFactory<VigilDbContext> factory, CancellationToken ct)
+        public static async Task<Session> OpenAsync(IDbContextFactory<VigilDbContext> factory, IncidentStore incidents, CancellationToken ct)
         {
             var db = await factory.CreateDbContextAsync(ct);
             try
             {
                 await db.Database.OpenConnectionAsync(ct);
-                return new Session(db);
+                return new Session(db, incidents);
             }
             catch
             {
@@ -283,7 +327,8 @@ public sealed class CheckResultWriter(
             }
         }
 
-        public async Task WriteAsync(List<CheckResult> batch, IReadOnlyList<((string Service, string Check) Key, State State, CheckResult Last)> states, CancellationToken ct)
+        public async Task WriteAsync(List<CheckResult> batch, IReadOnlyList<((string Service, string Check) Key, State State, CheckResult Last)> states,
+            List<CheckAlertChange> alerts, CancellationToken ct)
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
             insert.Transaction = tx;
@@ -312,6 +357,10 @@ public sealed class CheckResultWriter(
                     Sql.Set(upsert, "@f", state.ConsecutiveFailures);
                     Sql.Set(upsert, "@ok", state.ConsecutiveSuccesses);
                     Sql.Set(upsert, "@since", Sql.Time(sqlite, state.FailingSince));
+                    Sql.Set(upsert, "@af", state.Alert.Firing);
+                    Sql.Set(upsert, "@abad", state.Alert.Bad);
+                    Sql.Set(upsert, "@agood", state.Alert.Good);
+                    Sql.Set(upsert, "@asince", Sql.Time(sqlite, state.Alert.BadSince));
                     await upsert.ExecuteNonQueryAsync(ct);
                 }
             }
@@ -334,7 +383,25 @@ public sealed class CheckResultWriter(
                 Sql.Set(upsert, "@f", states.Select(s => s.State.ConsecutiveFailures).ToArray());
                 Sql.Set(upsert, "@ok", states.Select(s => s.State.ConsecutiveSuccesses).ToArray());
                 Sql.Set(upsert, "@since", states.Select(s => s.State.FailingSince?.ToUniversalTime()).ToArray());
+                Sql.Set(upsert, "@af", states.Select(s => s.State.Alert.Firing).ToArray());
+                Sql.Set(upsert, "@abad", states.Select(s => s.State.Alert.Bad).ToArray());
+                Sql.Set(upsert, "@agood", states.Select(s => s.State.Alert.Good).ToArray());
+                Sql.Set(upsert, "@asince", states.Select(s => s.State.Alert.BadSince?.ToUniversalTime()).ToArray());
                 await upsert.ExecuteNonQueryAsync(ct);
+            }
+            if (alerts.Count > 0)
+            {
+                // Alerts fired or resolved by this batch open, join or resolve incidents in the same transaction.
+                await db.Database.UseTransactionAsync(tx, ct);
+                try
+                {
+                    await incidents.ApplyCheckAlertsAsync(db, alerts, ct);
+                }
+                finally
+                {
+                    db.ChangeTracker.Clear();
+                    await db.Database.UseTransactionAsync(null, CancellationToken.None);
+                }
             }
             await tx.CommitAsync(ct);
         }
@@ -347,12 +414,12 @@ public sealed class CheckResultWriter(
         }
     }
 
-    private readonly record struct State(CheckStatus Status, int ConsecutiveFailures, int ConsecutiveSuccesses, DateTimeOffset? FailingSince)
+    private readonly record struct State(CheckStatus Status, int ConsecutiveFailures, int ConsecutiveSuccesses, DateTimeOffset? FailingSince, AlertProgress Alert)
     {
-        public static readonly State Unknown = new(CheckStatus.Unknown, 0, 0, null);
+        public static readonly State Unknown = new(CheckStatus.Unknown, 0, 0, null, AlertProgress.None);
 
         public State Next(CheckResult r) => r.Status == CheckStatus.Down
-            ? new State(r.Status, ConsecutiveFailures + 1, 0, FailingSince ?? r.At)
-            : new State(r.Status, 0, ConsecutiveSuccesses + 1, null);
+            ? new State(r.Status, ConsecutiveFailures + 1, 0, FailingSince ?? r.At, Alert)
+            : new State(r.Status, 0, ConsecutiveSuccesses + 1, null, Alert);
     }
 }

@@ -8,6 +8,7 @@ using Vigil.Web.Checks;
 using Vigil.Web.Health;
 using Vigil.Web.Heartbeats;
 using Vigil.Web.Http;
+using Vigil.Web.Incidents;
 using Vigil.Web.Logging;
 using Vigil.Web.Security;
 using Vigil.Web.Services;
@@ -67,6 +68,7 @@ public static class VigilHost
         builder.Services.AddVigilHeartbeats();
         if (options.Demo) builder.Services.AddVigilDemo();
         builder.Services.AddVigilChecks();
+        builder.Services.AddVigilIncidents();
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -84,6 +86,7 @@ public static class VigilHost
         app.MapHeartbeatsApi();
         if (options.Demo) app.MapDemoServices();
         app.MapChecksApi();
+        app.MapIncidentsApi();
         return app;
     }
 
