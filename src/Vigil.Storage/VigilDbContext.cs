@@ -128,7 +128,7 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
         {
             e.HasIndex(x => new { x.Source, x.IntegrationId, x.Fingerprint }).IsUnique();
             e.HasIndex(x => x.DedupKey);
-            e.HasOne<Incident>().WithMany().HasForeignKey(x => x.IncidentId).OnDelete(DeleteBehavior.SetNull);
+            e.HasOne(x => x.Incident).WithMany().HasForeignKey(x => x.IncidentId).OnDelete(DeleteBehavior.SetNull);
         });
 
         modelBuilder.Entity<Incident>(e =>

@@ -45,4 +45,7 @@ public sealed class Alert
     public DateTimeOffset LastEventAt { get; set; }
 
     public long? IncidentId { get; set; }
+
+    /// <summary>The incident the alert is on; set with a new incident, EF fills <see cref="IncidentId"/> in the same save.</summary>
+    public Incident? Incident { get; set; }
 }

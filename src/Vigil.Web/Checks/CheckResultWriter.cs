@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Vigil.Core.Alerts;
@@ -41,7 +42,13 @@ public sealed class CheckResultWriter(
     public const int BatchSize = 500;
     private const int MaxAttempts = 10;
 
-    private readonly Channel<CheckResult> channel = Channel.CreateBounded<CheckResult>(new BoundedChannelOptions(options.Engine.WriterQueueCapacity)
+    /// <summary>From a result that fires or resolves an alert reaching the writer to its incident change committed.</summary>
+    public static readonly Prometheus.Histogram AlertLatency = Prometheus.Metrics.CreateHistogram(
+        "vigil_alert_incident_seconds", "From a check result that fires or resolves an alert reaching the writer to the incident change committed.",
+        new Prometheus.HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5] });
+
+    // Each result with the time it was queued (Stopwatch ticks), for the alert latency.
+    private readonly Channel<(CheckResult Result, long Queued)> channel = Channel.CreateBounded<(CheckResult, long)>(new BoundedChannelOptions(options.Engine.WriterQueueCapacity)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
@@ -75,7 +82,7 @@ public sealed class CheckResultWriter(
 
     public async ValueTask PublishAsync(CheckResult result, CancellationToken ct)
     {
-        await channel.Writer.WriteAsync(result, ct);
+        await channel.Writer.WriteAsync((result, Stopwatch.GetTimestamp()), ct);
         // Written before signalled: the writer, once woken, finds this result in the channel. A result that may change
         // the check's status or fire or resolve its alert is committed at once; steady results wait for a fuller batch.
         var key = (result.ServiceId, result.CheckId);
@@ -111,6 +118,7 @@ public sealed class CheckResultWriter(
     {
         await Retry("load check states", LoadStatesAsync, stoppingToken);
         var batch = new List<CheckResult>(BatchSize);
+        var queued = new List<long>(BatchSize);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -123,14 +131,19 @@ public sealed class CheckResultWriter(
                 break;
             }
             batch.Clear();
-            while (batch.Count < BatchSize && channel.Reader.TryRead(out var r)) batch.Add(r);
+            queued.Clear();
+            while (batch.Count < BatchSize && channel.Reader.TryRead(out var r))
+            {
+                batch.Add(r.Result);
+                queued.Add(r.Queued);
+            }
             var attempts = 0;
             var backoff = TimeSpan.FromMilliseconds(250);
             while (true)
             {
                 try
                 {
-                    await WriteBatchAsync(batch, stoppingToken);
+                    foreach (var i in await WriteBatchAsync(batch, stoppingToken)) AlertLatency.Observe(Stopwatch.GetElapsedTime(queued[i]).TotalSeconds);
                     break;
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -220,15 +233,18 @@ public sealed class CheckResultWriter(
         }
     }
 
-    private async Task WriteBatchAsync(List<CheckResult> batch, CancellationToken ct)
+    /// <returns>The positions in the batch of the results that fired or resolved an alert.</returns>
+    private async Task<List<int>> WriteBatchAsync(List<CheckResult> batch, CancellationToken ct)
     {
         // New states are computed aside and applied only after the commit, so a failed attempt leaves memory as the database is.
         var next = new Dictionary<(string, string), (State State, CheckResult Last)>();
         var stateChanges = new List<CheckStateChange>();
         var alertChanges = new List<CheckAlertChange>();
         var ruleMap = Rules().Map;
-        foreach (var r in batch)
+        var alerting = new List<int>();
+        for (var i = 0; i < batch.Count; i++)
         {
+            var r = batch[i];
             var key = (r.ServiceId, r.CheckId);
             var before = next.TryGetValue(key, out var pending) ? pending.State : states.GetValueOrDefault(key, State.Unknown);
             var rule = ruleMap.GetValueOrDefault(key);
@@ -236,7 +252,9 @@ public sealed class CheckResultWriter(
             var after = before.Next(r) with { Alert = alert };
             next[key] = (after, r);
             if (after.Status != before.Status) stateChanges.Add(new CheckStateChange(r.ServiceId, r.CheckId, before.Status, after.Status, r));
-            if (transition != AlertTransition.None) alertChanges.Add(new CheckAlertChange(r.ServiceId, r.CheckId, rule, transition, r));
+            if (transition == AlertTransition.None) continue;
+            alertChanges.Add(new CheckAlertChange(r.ServiceId, r.CheckId, rule, transition, r));
+            alerting.Add(i);
         }
 
         session ??= await Session.OpenAsync(dbFactory, incidents, ct);
@@ -249,6 +267,7 @@ public sealed class CheckResultWriter(
         Interlocked.Increment(ref commits);
         Interlocked.Add(ref written, batch.Count);
         if (stateChanges.Count > 0) changes.Publish(stateChanges);
+        return alerting;
     }
 
     private async Task ResetSessionAsync()

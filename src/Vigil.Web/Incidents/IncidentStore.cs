@@ -61,8 +61,7 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
                 {
                     incident.Timeline.Add(Entry("alert", actor, text));
                 }
-                await db.SaveChangesAsync(ct);
-                alert.IncidentId = incident.Id;
+                alert.Incident = incident;
                 await db.SaveChangesAsync(ct);
             }
             else if (change.Transition == AlertTransition.Resolve && alert is not null)
