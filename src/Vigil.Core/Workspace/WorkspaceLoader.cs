@@ -477,10 +477,9 @@ public sealed partial class WorkspaceLoader
 
     private void CheckCron(string cron, SourcePosition pos)
     {
-        var fields = cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
         try
         {
-            CronExpression.Parse(cron, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+            Crons.Parse(cron);
         }
         catch (CronFormatException e)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Vigil.Web.Alerts;
 using Microsoft.Extensions.Logging.Console;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
@@ -69,6 +70,7 @@ public static class VigilHost
         if (options.Demo) builder.Services.AddVigilDemo();
         builder.Services.AddVigilChecks();
         builder.Services.AddVigilIncidents();
+        builder.Services.AddVigilAlerts();
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -87,6 +89,7 @@ public static class VigilHost
         if (options.Demo) app.MapDemoServices();
         app.MapChecksApi();
         app.MapIncidentsApi();
+        app.MapSilencesApi();
         return app;
     }
 

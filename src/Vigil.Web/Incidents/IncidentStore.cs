@@ -55,6 +55,18 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
                     incident = Open(w, service, change.ServiceId, rule.Severity, $"{service?.Name ?? change.ServiceId}: {change.CheckId} is {Checks.Sql.Status(r.Status)}", message, dedup,
                         RunbookLink.Resolve(rule.Runbook, service?.Runbook));
                     incident.Timeline.Add(Entry("triggered", actor, text));
+                    var labels = new Dictionary<string, string>
+                    {
+                        ["service"] = change.ServiceId,
+                        ["check"] = change.CheckId,
+                        ["severity"] = rule.Severity,
+                        ["dedup_key"] = dedup,
+                    };
+                    if (await Alerts.Silences.ReasonAsync(db, w, change.ServiceId, labels, time.GetUtcNow(), ct) is { } reason)
+                    {
+                        incident.Suppressed = true;
+                        incident.Timeline.Add(Entry("suppressed", "vigil", $"Silenced by {reason}: recorded, nobody is paged."));
+                    }
                     db.Incidents.Add(incident);
                 }
                 else

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
 using Vigil.Web.Heartbeats;
+using Vigil.Web.Alerts;
 using Vigil.Web.Http;
 using Vigil.Web.Security;
 
@@ -49,16 +50,17 @@ public static class ServicesApi
     {
         var api = app.MapGroup("/api/v1/services").WithTags("Services").RequireRole(Role.Viewer);
 
-        api.MapGet("/", async Task<IResult> (WorkspaceState state, IDbContextFactory<VigilDbContext> db, int? limit, string? cursor, CancellationToken ct) =>
+        api.MapGet("/", async Task<IResult> (WorkspaceState state, IDbContextFactory<VigilDbContext> db, Silences silences, int? limit, string? cursor, CancellationToken ct) =>
         {
             if (!PageRequest.TryParse(limit, cursor, out var page, out var error)) return error!;
             var w = state.Current;
             var states = await LoadStatesAsync(db, null, ct);
-            var all = w.Services.Select(s => ToDto(s, states, w.Secrets)).ToList();
+            var maintenance = await silences.InMaintenanceAsync(w, ct);
+            var all = w.Services.Select(s => ToDto(s, states, w.Secrets, maintenance.Contains(s.Id))).ToList();
             return page.Apply(all, s => s.Id);
         }).WithSummary("List services with their status").Produces<Page<ServiceDto>>();
 
-        api.MapGet("/{id}", async Task<Results<Ok<ServiceDto>, ProblemHttpResult>> (string id, HttpContext http, WorkspaceState state, IDbContextFactory<VigilDbContext> db, HeartbeatService heartbeats, CancellationToken ct) =>
+        api.MapGet("/{id}", async Task<Results<Ok<ServiceDto>, ProblemHttpResult>> (string id, HttpContext http, WorkspaceState state, IDbContextFactory<VigilDbContext> db, HeartbeatService heartbeats, Silences silences, CancellationToken ct) =>
         {
             var w = state.Current;
             if (w.FindService(id) is not { } service)
@@ -72,7 +74,8 @@ public static class ServicesApi
                 var baseUrl = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
                 pingUrls = (await heartbeats.KeysAsync(id, ct)).ToDictionary(k => k.Key, k => $"{baseUrl}/ping/{k.Value}");
             }
-            return TypedResults.Ok(ToDto(service, await LoadStatesAsync(db, id, ct), w.Secrets, pingUrls));
+            var maintenance = (await silences.InMaintenanceAsync(w, ct)).Contains(id);
+            return TypedResults.Ok(ToDto(service, await LoadStatesAsync(db, id, ct), w.Secrets, maintenance, pingUrls));
         }).WithSummary("One service with the state of each of its checks");
 
         return app;
@@ -86,7 +89,8 @@ public static class ServicesApi
         return await q.ToDictionaryAsync(s => (s.ServiceId, s.CheckId), ct);
     }
 
-    private static ServiceDto ToDto(Service s, Dictionary<(string, string), CheckState> states, SecretSet secrets, Dictionary<string, string>? pingUrls = null)
+    // maintenance: an open maintenance window or a silence of the whole service; the status is then `maintenance`, whatever the checks say.
+    private static ServiceDto ToDto(Service s, Dictionary<(string, string), CheckState> states, SecretSet secrets, bool maintenance, Dictionary<string, string>? pingUrls = null)
     {
         var checks = s.Checks.Select(c =>
         {
@@ -105,7 +109,7 @@ public static class ServicesApi
                 [.. c.Warn.Select(x => secrets.Redact(x.Text))],
                 pingUrls?.GetValueOrDefault(c.Id));
         }).ToList();
-        return new ServiceDto(s.Id, s.Name, s.Description, Rollup(checks.Select(c => c.Status)), s.Runbook, s.Escalation, s.Notify, s.Tags, checks);
+        return new ServiceDto(s.Id, s.Name, s.Description, maintenance ? ServiceStatus.Maintenance : Rollup(checks.Select(c => c.Status)), s.Runbook, s.Escalation, s.Notify, s.Tags, checks);
     }
 
     /// <summary>A service is as bad as its worst check: down &gt; degraded &gt; unknown &gt; up.</summary>

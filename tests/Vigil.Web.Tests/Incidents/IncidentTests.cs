@@ -45,6 +45,16 @@ public abstract class IncidentTests(Db provider)
                 conditions: ["[STATUS] == 200"]
                 warn: ["[RESPONSE_TIME] < 500"]
                 alert: { severity: P3, after: 1, on: degraded }
+          - id: batch
+            name: Batch
+            checks:
+              - id: nightly
+                http: { url: "http://127.0.0.1:9/nightly" }
+                conditions: ["[STATUS] == 200"]
+                alert: { severity: P3, after: 1 }
+        maintenance:
+          windows:
+            - { id: always, services: [batch], cron: "* * * * *", duration: 1h }
         """;
 
     private static CheckResult Result(string service, string check, CheckStatus status, DateTimeOffset at) =>
@@ -284,6 +294,77 @@ public abstract class IncidentTests(Db provider)
         Assert.DoesNotContain(incidents.Single(i => i.Id == handled).Timeline, e => e.Kind == "response_missed");
         var dto = await host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/incidents/{ignored}", Ct);
         Assert.True(dto.GetProperty("response_missed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Silences_and_maintenance_windows_keep_the_record_but_mark_incidents_suppressed_and_services_in_maintenance()
+    {
+        await using var host = await StartAsync();
+        var (_, responderToken) = await host.CreateTokenAsync("alice", "responder");
+        var responder = host.ClientWith(responderToken);
+        var t = DateTimeOffset.UtcNow.AddMinutes(-1);
+
+        var silence = await responder.PostAsJsonAsync("/api/v1/silences", new
+        {
+            matchers = new object[] { new { name = "service", value = "backend" }, new { name = "check", value = "health|ready", is_regex = true } },
+            duration = "2h",
+            comment = "database migration",
+        }, Ct);
+        Assert.Equal(HttpStatusCode.Created, silence.StatusCode);
+        var silenceId = (await silence.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetInt64();
+
+        // Silenced: the incident is recorded and marked; a window does the same for its service.
+        await PublishAsync(host, Result("backend", "ready", CheckStatus.Down, t), Result("batch", "nightly", CheckStatus.Down, t), Result("worker", "queue", CheckStatus.Down, t));
+        var incidents = await IncidentsAsync(host);
+        Assert.Equal(3, incidents.Count);
+        var backend = incidents.Single(i => i.ServiceId == "backend");
+        Assert.True(backend.Suppressed);
+        Assert.Contains(backend.Timeline, e => e.Kind == "suppressed" && e.Text.Contains($"silence {silenceId}"));
+        var batch = incidents.Single(i => i.ServiceId == "batch");
+        Assert.True(batch.Suppressed);
+        Assert.Contains(batch.Timeline, e => e.Kind == "suppressed" && e.Text.Contains("maintenance window always"));
+        Assert.False(incidents.Single(i => i.ServiceId == "worker").Suppressed);
+        var dto = await responder.GetFromJsonAsync<JsonElement>($"/api/v1/incidents/{backend.Id}", Ct);
+        Assert.True(dto.GetProperty("suppressed").GetBoolean());
+
+        // A window, or a silence of the whole service, puts the service in maintenance; a silence of some checks does not.
+        async Task<string?> Status(string service) => (await responder.GetFromJsonAsync<JsonElement>($"/api/v1/services/{service}", Ct)).GetProperty("status").GetString();
+        Assert.Equal("maintenance", await Status("batch"));
+        Assert.NotEqual("maintenance", await Status("backend"));
+        var whole = await responder.PostAsJsonAsync("/api/v1/silences", new { matchers = new[] { new { name = "service", value = "worker" } }, ends_at = DateTimeOffset.UtcNow.AddHours(1) }, Ct);
+        Assert.Equal(HttpStatusCode.Created, whole.StatusCode);
+        Assert.Equal("maintenance", await Status("worker"));
+
+        // Ending a silence early: it is expired and the service is back to its checks' status.
+        var wholeId = (await whole.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.NoContent, (await responder.DeleteAsync($"/api/v1/silences/{wholeId}", Ct)).StatusCode);
+        Assert.NotEqual("maintenance", await Status("worker"));
+        var expired = await responder.GetFromJsonAsync<JsonElement>("/api/v1/silences?state=expired", Ct);
+        Assert.Equal(wholeId, Assert.Single(expired.GetProperty("items").EnumerateArray()).GetProperty("id").GetInt64());
+        var active = await responder.GetFromJsonAsync<JsonElement>("/api/v1/silences?state=active", Ct);
+        var only = Assert.Single(active.GetProperty("items").EnumerateArray());
+        Assert.Equal("database migration", only.GetProperty("comment").GetString());
+        Assert.Equal("alice", only.GetProperty("created_by").GetString());
+        Assert.True(only.GetProperty("matchers")[1].GetProperty("is_regex").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, (await responder.DeleteAsync("/api/v1/silences/999999", Ct)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"duration": "1h"}""", "matchers")]
+    [InlineData("""{"matchers": [{"name": "check", "value": "(", "is_regex": true}], "duration": "1h"}""", "matchers")]
+    [InlineData("""{"matchers": [{"name": "service", "value": "backend"}]}""", "ends_at")]
+    [InlineData("""{"matchers": [{"name": "service", "value": "backend"}], "duration": "1h", "ends_at": "2099-01-01T00:00:00Z"}""", "duration")]
+    [InlineData("""{"matchers": [{"name": "service", "value": "backend"}], "duration": "soon"}""", "duration")]
+    [InlineData("""{"matchers": [{"name": "service", "value": "backend"}], "ends_at": "2020-01-01T00:00:00Z"}""", "ends_at")]
+    public async Task A_bad_silence_is_refused_with_the_field_and_stores_nothing(string body, string field)
+    {
+        await using var host = await StartAsync();
+        var r = await host.Admin.PostAsync("/api/v1/silences", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.True((await r.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors").TryGetProperty(field, out _));
+        Assert.Equal(0, (await host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/silences", Ct)).GetProperty("total").GetInt32());
+        var (_, viewer) = await host.CreateTokenAsync("v", "viewer");
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.ClientWith(viewer).PostAsync("/api/v1/silences", new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Ct)).StatusCode);
     }
 
     [Fact]

@@ -46,9 +46,7 @@ public static class HeartbeatSchedule
         $"late: expected a ping by {expectedBy.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, last ping {(lastPing is { } p ? $"{p.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "never")}";
 
     /// <summary>A time zone by IANA id (the workspace loader has already validated it); UTC for "UTC".</summary>
-    public static TimeZoneInfo FindZone(string id) =>
-        id is "UTC" or "Etc/UTC" ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(id);
+    public static TimeZoneInfo FindZone(string id) => Crons.FindZone(id);
 
-    private static CronExpression Parse(string cron) =>
-        CronExpression.Parse(cron, cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+    private static CronExpression Parse(string cron) => Crons.Parse(cron);
 }
