@@ -46,12 +46,8 @@ public static class AlertmanagerWebhook
         List<AlertmanagerAlert>? alerts = null;
         try
         {
-            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                errors.Add("the body must be a JSON object");
-                return null;
-            }
+            var reader = InboundJson.Reader(json);
+            if (!InboundJson.StartObject(ref reader, errors)) return null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.GetString();
@@ -89,8 +85,7 @@ public static class AlertmanagerWebhook
         }
         catch (JsonException e)
         {
-            errors.Clear();
-            errors.Add($"the body is not valid JSON: {e.Message}");
+            InboundJson.Broken(e, errors);
             return null;
         }
         if (version is null) errors.Add("'version' is missing: Vigil reads Alertmanager's webhook payload version \"4\"");

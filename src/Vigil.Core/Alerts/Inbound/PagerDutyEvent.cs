@@ -58,12 +58,8 @@ public static class PagerDutyEvents
         var payloadSeen = false;
         try
         {
-            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                errors.Add("the body must be a JSON object");
-                return null;
-            }
+            var reader = InboundJson.Reader(json);
+            if (!InboundJson.StartObject(ref reader, errors)) return null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = reader.GetString();
@@ -112,8 +108,7 @@ public static class PagerDutyEvents
         }
         catch (JsonException e)
         {
-            errors.Clear();
-            errors.Add($"the body is not valid JSON: {e.Message}");
+            InboundJson.Broken(e, errors);
             return null;
         }
 
