@@ -294,6 +294,12 @@ public sealed record Integration
     public string? Key { get; init; }
     /// <summary>Severity for events that carry none Vigil recognises.</summary>
     public string? Severity { get; init; }
+    /// <summary>The sender's severities (PagerDuty's critical/error/warning/info, or the values of an Alertmanager label) to the workspace's.</summary>
+    public IReadOnlyDictionary<string, string> SeverityMap { get; init; } = new Dictionary<string, string>();
+    /// <summary>For Alertmanager: the label that carries the severity (default <c>severity</c>).</summary>
+    public string SeverityLabel { get; init; } = "severity";
+    /// <summary>At most this many events a second (off when null); more are refused with 429.</summary>
+    public double? RateLimit { get; init; }
     public required SourcePosition Position { get; init; }
 }
 

@@ -397,7 +397,7 @@ public sealed partial class WorkspaceLoader
 
     private Integration? ReadIntegration(YamlNode node)
     {
-        var m = r.Map(node, "an integration", "id", "type", "service", "key", "severity");
+        var m = r.Map(node, "an integration", "id", "type", "service", "key", "severity", "severity_map", "severity_label", "rate_limit");
         if (m is null) return null;
         var id = m.Id("prom");
         var type = m.Enum<IntegrationType>("type", required: true, example: "alertmanager");
@@ -410,8 +410,27 @@ public sealed partial class WorkspaceLoader
         {
             r.Error(m.PositionOf("key"), $"integration '{id}': the key is shorter than 16 characters", "use a long random key, or leave `key` out and Vigil generates one");
         }
+        var map = m.StrMap("severity_map");
+        foreach (var target in map.Values) Refer("severity", target, m.PositionOf("severity_map"));
+        double? rate = null;
+        if (m.Str("rate_limit") is { } text)
+        {
+            if (Rates.TryParse(text, out var perSecond)) rate = perSecond;
+            else r.Error(m.PositionOf("rate_limit"), $"integration '{id}': `rate_limit: {text}` is not a rate", "events per second or minute, e.g. `rate_limit: 100/s` or `600/m`");
+        }
         if (id is null || type is null || service is null) return null;
-        return new Integration { Id = id, Type = type.Value, Service = service, Key = key, Severity = severity, Position = m.Position };
+        return new Integration
+        {
+            Id = id,
+            Type = type.Value,
+            Service = service,
+            Key = key,
+            Severity = severity,
+            SeverityMap = map,
+            SeverityLabel = m.Str("severity_label") ?? "severity",
+            RateLimit = rate,
+            Position = m.Position,
+        };
     }
 
     private RunbookSettings ReadRunbookSettings(YamlNode? node)

@@ -78,7 +78,7 @@ public sealed class DocumentedKeysTests
                   - { id: availability, check: health, objective: 99.5%, window: 30d }
                   - { id: latency, check: health, objective: 99%, window: 7d, latency: 300ms }
             integrations:
-              - { id: prom, type: alertmanager, service: backend }
+              - { id: prom, type: alertmanager, service: backend, severity_label: priority, severity_map: { page: P1, ticket: P2 }, rate_limit: 100/s }
               - { id: sentry, type: pagerduty, service: backend, key: "${SENTRY_ROUTING_KEY}", severity: P2 }
             runbooks:
               execution: enabled
