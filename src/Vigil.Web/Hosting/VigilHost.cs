@@ -71,6 +71,7 @@ public static class VigilHost
         builder.Services.AddVigilChecks();
         builder.Services.AddVigilIncidents();
         builder.Services.AddVigilAlerts();
+        builder.Services.AddVigilInbound();
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -90,6 +91,7 @@ public static class VigilHost
         app.MapChecksApi();
         app.MapIncidentsApi();
         app.MapSilencesApi();
+        app.MapInboundApi();
         return app;
     }
 
