@@ -5,8 +5,12 @@ using Microsoft.AspNetCore.Mvc;
 using Vigil.Core.Alerts.Inbound;
 using Vigil.Core.Workspace;
 using Vigil.Web.Http;
+using Vigil.Web.Security;
 
 namespace Vigil.Web.Alerts;
+
+/// <summary>An inbound integration as admins see it, key included.</summary>
+public sealed record IntegrationDto(string Id, IntegrationType Type, string Service, string Key, string Url, double? RateLimit);
 
 /// <summary>PagerDuty Events API v2's answer.</summary>
 public sealed record PagerDutyResponse(string Status, string Message, string? DedupKey = null, IReadOnlyList<string>? Errors = null);
@@ -36,6 +40,22 @@ public static class InboundApi
 
     public static IEndpointRouteBuilder MapInboundApi(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/v1/integrations", (HttpContext http, WorkspaceState state, IntegrationRegistry registry) =>
+        {
+            var baseUrl = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
+            var items = state.Current.Integrations.Select(i =>
+            {
+                var key = registry.KeyOf(i.Id) ?? "";
+                return new IntegrationDto(i.Id, i.Type, i.Service, key,
+                    i.Type == IntegrationType.Pagerduty ? $"{baseUrl}/v2/enqueue" : $"{baseUrl}/api/v1/integrations/{key}/alertmanager", i.RateLimit);
+            }).ToList();
+            return TypedResults.Ok(new Page<IntegrationDto>(items, items.Count, null));
+        })
+        .WithTags("Integrations")
+        .RequireRole(Role.Admin)
+        .WithSummary("The inbound integrations with their keys and the URL to give the sender (admins: keys are secrets)")
+        .Produces<Page<IntegrationDto>>();
+
         app.MapPost("/v2/enqueue", async Task<IResult> (HttpContext http, IntegrationRegistry registry, InboundWriter writer) =>
         {
             var body = await ReadAsync(http);

@@ -141,6 +141,23 @@ public abstract class InboundTests(Db provider)
         for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.Accepted, (await Post(host, "/v2/enqueue", Pd("trigger", $"g{i}", key: generated))).StatusCode);
     }
 
+    [Fact]
+    public async Task Admins_see_each_integration_with_its_key_and_url_and_nobody_else_does()
+    {
+        await using var host = await StartAsync();
+        var list = await host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/integrations", Ct);
+        var items = list.GetProperty("items").EnumerateArray().ToDictionary(i => i.GetProperty("id").GetString()!);
+        Assert.Equal(PdKey, items["sentry"].GetProperty("key").GetString());
+        Assert.EndsWith("/v2/enqueue", items["sentry"].GetProperty("url").GetString());
+        Assert.EndsWith($"/api/v1/integrations/{AmKey}/alertmanager", items["prom"].GetProperty("url").GetString());
+        var generated = items["generated"].GetProperty("key").GetString()!;
+        Assert.True(generated.Length >= 32);
+        Assert.Equal(HttpStatusCode.Accepted, (await Post(host, "/v2/enqueue", Pd("trigger", "g", key: generated))).StatusCode);
+        var (_, viewer) = await host.CreateTokenAsync("v", "responder");
+        Assert.Equal(HttpStatusCode.Forbidden, (await host.ClientWith(viewer).GetAsync("/api/v1/integrations", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Client.GetAsync("/api/v1/integrations", Ct)).StatusCode);
+    }
+
     private static string Am(string groupKey, params (string Status, string Fingerprint, string Name, string Severity)[] alerts) =>
         JsonSerializer.Serialize(new
         {
