@@ -50,6 +50,7 @@ public sealed class ResponseDeadlines(IDbContextFactory<VigilDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var due = await db.Incidents.AsNoTracking()
             .Where(i => i.Status == "triggered" && i.ResponseMissedAt == null && i.AckDueAt != null && i.AckDueAt <= now)
+            .OrderBy(i => i.AckDueAt)
             .Select(i => new { i.Id, i.Severity, i.AckDueAt, i.OpenedAt })
             .Take(500)
             .ToListAsync(ct);
