@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 using Vigil.Core.Checks;
 using Vigil.Core.Workspace;
@@ -69,8 +70,9 @@ public abstract class IncidentTests(Db provider)
             await File.WriteAllTextAsync(Path.Combine(workspaceDirectory, "runbooks", "ops.md"), "# Ops\n\n## Service Down\n\nRestart it.\n", Ct);
             await File.WriteAllTextAsync(Path.Combine(workspaceDirectory, "vigil.yaml"), Workspace, Ct);
         }
+        // No real probes: the checks point at a closed port, and only the results these tests publish may raise alerts.
         return await TestHost.StartAsync(db: provider, workspaceDirectory: workspaceDirectory, database: database,
-            configure: time is null ? null : o => o with { Time = time });
+            configure: o => o with { Time = time ?? o.Time, ConfigureServices = s => s.RemoveAll<ICheckProbe>() });
     }
 
     private static async Task PublishAsync(TestHost host, params CheckResult[] results)
