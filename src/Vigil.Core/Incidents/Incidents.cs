@@ -23,14 +23,20 @@ public sealed record RunbookLink(string? Path, string? Section, string? Url)
     {
         var reference = alertRunbook ?? serviceRunbook;
         if (string.IsNullOrWhiteSpace(reference)) return null;
-        if (Uri.TryCreate(reference, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
-            return new RunbookLink(null, null, reference);
+        if (IsUrl(reference)) return new RunbookLink(null, null, reference);
         var hash = reference.IndexOf('#', StringComparison.Ordinal);
         var path = hash < 0 ? reference : reference[..hash];
         var section = hash < 0 || hash == reference.Length - 1 ? null : reference[(hash + 1)..];
         if (path.Length == 0) path = serviceRunbook?.Split('#')[0];
         return string.IsNullOrEmpty(path) ? null : new RunbookLink(path, section, null);
     }
+
+    /// <summary>The link as an incident stores it (a URL goes in the path column), or null.</summary>
+    public static RunbookLink? FromStored(string? path, string? section) =>
+        path is null ? null : IsUrl(path) ? new RunbookLink(null, null, path) : new RunbookLink(path, section, null);
+
+    private static bool IsUrl(string s) =>
+        Uri.TryCreate(s, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 }
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -66,7 +65,7 @@ public static class InboundApi
                 return Invalid(StatusCodes.Status400BadRequest, "Event object is invalid", "'routing_key' is not the key of any PagerDuty integration of this Vigil");
             if (!registry.TryAcquire(integration, out var retry))
             {
-                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                WindowLimiter.SetRetryAfter(http.Response, retry);
                 return TypedResults.Json(new PagerDutyResponse("throttle event", "Requests for this integration are arriving too quickly; retry later."), Hosting.Json.Options, statusCode: StatusCodes.Status429TooManyRequests);
             }
             var dedup = e.DedupKey ?? Guid.NewGuid().ToString("N");
@@ -92,7 +91,7 @@ public static class InboundApi
             if (n is null) return Errors.BadRequest("The Alertmanager notification is invalid.", new Dictionary<string, object?> { ["errors"] = errors });
             if (!registry.TryAcquire(integration, out var retry))
             {
-                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                WindowLimiter.SetRetryAfter(http.Response, retry);
                 return Errors.Problem("Too many requests", StatusCodes.Status429TooManyRequests, $"Integration '{integration.Id}' allows {integration.RateLimit} events a second.");
             }
             await writer.StoreAsync(new InboundItem(integration, "alertmanager", Encoding.UTF8.GetString(body), n.GroupKey, null, n), CancellationToken.None);

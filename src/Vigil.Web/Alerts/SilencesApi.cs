@@ -74,12 +74,7 @@ public static class SilencesApi
         {
             if (!PageRequest.TryParse(limit, cursor, out var page, out var error)) return error!;
             if (state is not (null or "active" or "pending" or "expired")) return Errors.BadRequest("state must be active, pending or expired.");
-            long? before = null;
-            if (page.After is not null)
-            {
-                if (!long.TryParse(page.After, NumberStyles.None, CultureInfo.InvariantCulture, out var b)) return Errors.BadRequest("cursor is not one this server issued; pass next_cursor from the previous page unchanged.");
-                before = b;
-            }
+            if (!page.TryAfterId(out var before, out error)) return error!;
             var now = time.GetUtcNow();
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var q = db.Silences.AsNoTracking().AsQueryable();

@@ -33,7 +33,7 @@ public static class HeartbeatsApi
             {
                 return await next(ctx);
             }
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            WindowLimiter.SetRetryAfter(http.Response, retry);
             return Errors.Problem("Too many pings", StatusCodes.Status429TooManyRequests,
                 $"This address sent more than {limiter.Permits} pings this minute. Retry after the Retry-After header's seconds; a job pings once per run.");
         });

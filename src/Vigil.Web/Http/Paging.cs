@@ -34,13 +34,30 @@ public readonly record struct PageRequest(int Limit, string? After)
             }
             catch (FormatException)
             {
-                error = Errors.BadRequest("cursor is not one this server issued; pass next_cursor from the previous page unchanged.");
+                error = Errors.BadRequest(NotIssued);
                 return false;
             }
         }
         page = new PageRequest(limit ?? DefaultLimit, after);
         return true;
     }
+
+    /// <summary>The cursor as the numeric id of the last item seen, for lists keyed by a database id; null on the first page.</summary>
+    public bool TryAfterId(out long? afterId, out IResult? error)
+    {
+        afterId = null;
+        error = null;
+        if (After is null) return true;
+        if (long.TryParse(After, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+        {
+            afterId = id;
+            return true;
+        }
+        error = Errors.BadRequest(NotIssued);
+        return false;
+    }
+
+    private const string NotIssued = "cursor is not one this server issued; pass next_cursor from the previous page unchanged.";
 
     public static string Cursor(string key) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(key)).TrimEnd('=').Replace('+', '-').Replace('/', '_');

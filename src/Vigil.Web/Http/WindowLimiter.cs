@@ -49,6 +49,10 @@ public sealed class WindowLimiter(int permits, TimeSpan window, TimeProvider tim
         return true;
     }
 
+    /// <summary>Tells a limited client when to come back: <c>Retry-After</c> in whole seconds, at least one.</summary>
+    public static void SetRetryAfter(HttpResponse response, TimeSpan retryAfter) =>
+        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private sealed class Counter
     {
         public long WindowStart;

@@ -55,12 +55,7 @@ public static class IncidentsApi
         {
             if (!PageRequest.TryParse(limit, cursor, out var page, out var error)) return error!;
             if (status is not null && !StatusFilters.Contains(status)) return Errors.BadRequest($"status must be one of {string.Join(", ", StatusFilters)}.");
-            long? before = null;
-            if (page.After is not null)
-            {
-                if (!long.TryParse(page.After, NumberStyles.None, CultureInfo.InvariantCulture, out var b)) return Errors.BadRequest("cursor is not one this server issued; pass next_cursor from the previous page unchanged.");
-                before = b;
-            }
+            if (!page.TryAfterId(out var before, out error)) return error!;
             await using var db = await store.ContextAsync(ct);
             var q = db.Incidents.AsNoTracking().AsQueryable();
             q = status switch
@@ -97,9 +92,8 @@ public static class IncidentsApi
         api.MapGet("/{id:long}/timeline", async Task<IResult> (long id, int? limit, string? cursor, IncidentStore store, CancellationToken ct) =>
         {
             if (!PageRequest.TryParse(limit, cursor, out var page, out var error)) return error!;
-            long after = 0;
-            if (page.After is not null && !long.TryParse(page.After, NumberStyles.None, CultureInfo.InvariantCulture, out after))
-                return Errors.BadRequest("cursor is not one this server issued; pass next_cursor from the previous page unchanged.");
+            if (!page.TryAfterId(out var afterId, out error)) return error!;
+            var after = afterId ?? 0;
             await using var db = await store.ContextAsync(ct);
             if (!await db.Incidents.AnyAsync(i => i.Id == id, ct)) return NotFound(id);
             var q = db.IncidentTimeline.AsNoTracking().Where(e => e.IncidentId == id);
@@ -342,12 +336,7 @@ public static class IncidentsApi
 
     public static IncidentDto ToDto(Incident i, WorkspaceModel w)
     {
-        RunbookDto? runbook = null;
-        if (i.RunbookPath is { } path)
-        {
-            var external = Uri.TryCreate(path, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
-            runbook = external ? new RunbookDto(null, null, path) : new RunbookDto(path, i.RunbookSection, null);
-        }
+        var runbook = RunbookLink.FromStored(i.RunbookPath, i.RunbookSection) is { } link ? new RunbookDto(link.Path, link.Section, link.Url) : null;
         return new IncidentDto(i.Id, i.Title, i.Summary is null ? null : w.Secrets.Redact(i.Summary), i.ServiceId, i.Severity, i.Status, i.DedupKey, i.Assignee,
             i.OpenedAt, i.AcknowledgedAt, i.ResolvedAt, i.AckDueAt, i.ResponseMissedAt is not null, i.Suppressed, runbook);
     }

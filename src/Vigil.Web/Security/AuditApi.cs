@@ -18,12 +18,7 @@ public static class AuditApi
                 else if (Durations.TryParse(since, out var ago, out _)) sinceAt = time.GetUtcNow() - ago;
                 else return Errors.BadRequest("since must be a time (2026-11-22T10:00:00Z) or a duration back from now (1h, 7d).");
             }
-            long? before = null;
-            if (page.After is not null)
-            {
-                if (!long.TryParse(page.After, NumberStyles.None, CultureInfo.InvariantCulture, out var b)) return Errors.BadRequest("cursor is not one this server issued.");
-                before = b;
-            }
+            if (!page.TryAfterId(out var before, out error)) return error!;
             var (items, total, more) = await audit.QueryAsync(action, actor, sinceAt, page.Limit, before, ct);
             var next = more ? PageRequest.Cursor(items[^1].Id.ToString(CultureInfo.InvariantCulture)) : null;
             return TypedResults.Ok(new Page<AuditEntry>(items, total, next));

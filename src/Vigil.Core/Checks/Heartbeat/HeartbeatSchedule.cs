@@ -1,4 +1,3 @@
-using Cronos;
 using Vigil.Core.Workspace;
 
 namespace Vigil.Core.Checks.Heartbeat;
@@ -20,8 +19,7 @@ public static class HeartbeatSchedule
     {
         if (spec.Schedule is { } cron)
         {
-            var zone = FindZone(spec.Timezone ?? defaultTimezone);
-            var next = Parse(cron).GetNextOccurrence(from, zone);
+            var next = Crons.Parse(cron).GetNextOccurrence(from, Crons.FindZone(spec.Timezone ?? defaultTimezone));
             // An expression with no future occurrence (e.g. 30 February) never expects a ping.
             return next ?? DateTimeOffset.MaxValue;
         }
@@ -44,9 +42,4 @@ public static class HeartbeatSchedule
     /// <summary>The message of a late heartbeat's down result.</summary>
     public static string LateMessage(DateTimeOffset expectedBy, DateTimeOffset? lastPing) =>
         $"late: expected a ping by {expectedBy.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, last ping {(lastPing is { } p ? $"{p.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "never")}";
-
-    /// <summary>A time zone by IANA id (the workspace loader has already validated it); UTC for "UTC".</summary>
-    public static TimeZoneInfo FindZone(string id) => Crons.FindZone(id);
-
-    private static CronExpression Parse(string cron) => Crons.Parse(cron);
 }
