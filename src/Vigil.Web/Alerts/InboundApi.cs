@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Vigil.Core.Alerts.Inbound;
 using Vigil.Core.Workspace;
 using Vigil.Web.Http;
+using Vigil.Web.Incidents;
 using Vigil.Web.Security;
 
 namespace Vigil.Web.Alerts;
@@ -55,7 +56,7 @@ public static class InboundApi
         .WithSummary("The inbound integrations with their keys and the URL to give the sender (admins: keys are secrets)")
         .Produces<Page<IntegrationDto>>();
 
-        app.MapPost("/v2/enqueue", async Task<IResult> (HttpContext http, IntegrationRegistry registry, InboundWriter writer) =>
+        app.MapPost("/v2/enqueue", async Task<IResult> (HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time) =>
         {
             var body = await ReadAsync(http);
             if (body is null) return Invalid(StatusCodes.Status413PayloadTooLarge, "Event object is too large", $"the body is larger than {MaxBodyBytes / 1024} KB");
@@ -71,7 +72,8 @@ public static class InboundApi
             var dedup = e.DedupKey ?? Guid.NewGuid().ToString("N");
             // The routing key is a credential: it is not kept with the stored event.
             var payload = Encoding.UTF8.GetString(body).Replace(e.RoutingKey, "[routing_key]", StringComparison.Ordinal);
-            await writer.StoreAsync(new InboundItem(integration, "pagerduty", payload, dedup, e, null), CancellationToken.None);
+            var signal = AlertSignal.Of(workspace.Current, integration, e, dedup, time.GetUtcNow());
+            await writer.StoreAsync(new InboundItem(integration, "pagerduty", payload, dedup, [signal]), CancellationToken.None);
             return TypedResults.Json(new PagerDutyResponse("success", "Event processed", dedup), Hosting.Json.Options, statusCode: StatusCodes.Status202Accepted);
         })
         .WithTags("Integrations")
@@ -81,7 +83,7 @@ public static class InboundApi
         .Produces<PagerDutyResponse>(StatusCodes.Status400BadRequest)
         .Produces<PagerDutyResponse>(StatusCodes.Status429TooManyRequests);
 
-        app.MapPost("/api/v1/integrations/{key}/alertmanager", async Task<IResult> (string key, HttpContext http, IntegrationRegistry registry, InboundWriter writer) =>
+        app.MapPost("/api/v1/integrations/{key}/alertmanager", async Task<IResult> (string key, HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time) =>
         {
             if (registry.Find(key, IntegrationType.Alertmanager) is not { } integration)
                 return Errors.NotFound("No Alertmanager integration has this key; copy the URL from GET /api/v1/integrations (admins).");
@@ -94,7 +96,8 @@ public static class InboundApi
                 WindowLimiter.SetRetryAfter(http.Response, retry);
                 return Errors.Problem("Too many requests", StatusCodes.Status429TooManyRequests, $"Integration '{integration.Id}' allows {integration.RateLimit} events a second.");
             }
-            await writer.StoreAsync(new InboundItem(integration, "alertmanager", Encoding.UTF8.GetString(body), n.GroupKey, null, n), CancellationToken.None);
+            var signals = AlertSignal.Of(workspace.Current, integration, n, time.GetUtcNow());
+            await writer.StoreAsync(new InboundItem(integration, "alertmanager", Encoding.UTF8.GetString(body), n.GroupKey, signals), CancellationToken.None);
             return TypedResults.Ok(new { status = "success", alerts = n.Alerts.Count });
         })
         .WithTags("Integrations")

@@ -1,20 +1,20 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
-using Vigil.Core.Alerts.Inbound;
 using Vigil.Storage;
+using Vigil.Web.Checks;
 using Vigil.Web.Incidents;
 
 namespace Vigil.Web.Alerts;
 
-/// <summary>An accepted inbound event waiting to be stored: its raw body and what was read from it.</summary>
-public sealed class InboundItem(Core.Workspace.Integration integration, string format, string payload, string? dedupKey, PagerDutyEvent? pagerDuty, AlertmanagerNotification? alertmanager)
+/// <summary>An accepted inbound event waiting to be stored: its raw body and the alert signals read from it.</summary>
+public sealed class InboundItem(Core.Workspace.Integration integration, string format, string payload, string? dedupKey, IReadOnlyList<AlertSignal> signals)
 {
     public Core.Workspace.Integration Integration { get; } = integration;
     public string Format { get; } = format;
     public string Payload { get; } = payload;
     public string? DedupKey { get; } = dedupKey;
-    public PagerDutyEvent? PagerDuty { get; } = pagerDuty;
-    public AlertmanagerNotification? Alertmanager { get; } = alertmanager;
+    public IReadOnlyList<AlertSignal> Signals { get; } = signals;
 
     /// <summary>Completes once the event is committed (the sender may then get its 2xx), or fails.</summary>
     public TaskCompletionSource Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -22,11 +22,18 @@ public sealed class InboundItem(Core.Workspace.Integration integration, string f
 
 /// <summary>
 /// The inbound events' batching writer: requests queue their event on a bounded channel and wait; one loop takes what
-/// has queued up and, in one transaction, stores every raw event (<c>inbound_events</c>) and applies it to alerts and
-/// incidents. Senders get their <c>2xx</c> only after that commit, so an accepted event survives a crash.
+/// has queued up and, in one transaction, stores every raw event (<c>inbound_events</c>) and applies its signals to
+/// alerts and incidents. Senders get their <c>2xx</c> only after that commit, so an accepted event survives a crash.
 /// </summary>
-/// <remarks>A batch that fails is retried event by event, each in its own transaction, so one event the database
-/// refuses fails alone (its sender gets a 5xx and retries) instead of taking the batch with it.</remarks>
+/// <remarks>
+/// <para>The hot path is hand-written SQL on one connection kept for the writer's life, with its statements prepared
+/// once: each batch reads its alerts and open incidents with one query each (<see cref="IncidentStore.PlanAsync"/>),
+/// inserts the raw events and refreshes the alerts that fire again (the bulk of any alert storm: resends and retries)
+/// one prepared statement per row on SQLite and one statement over arrays on PostgreSQL. Only signals that open, join,
+/// resolve or acknowledge an incident go through EF, in the same transaction.</para>
+/// <para>A batch that fails is retried event by event, each in its own transaction, so one event the database
+/// refuses fails alone (its sender gets a 5xx and retries) instead of taking the batch with it.</para>
+/// </remarks>
 public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, IncidentStore incidents, TimeProvider time, ILogger<InboundWriter> log) : BackgroundService
 {
     public const int BatchSize = 500;
@@ -37,6 +44,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
         FullMode = BoundedChannelFullMode.Wait,
     });
 
+    private Session? session;
     private long stored;
 
     /// <summary>Events committed since start.</summary>
@@ -47,6 +55,12 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
     {
         await channel.Writer.WriteAsync(item, ct);
         await item.Stored.Task;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await ResetSessionAsync();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -72,6 +86,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                await ResetSessionAsync();
                 log.LogWarning(e, "Storing {Count} inbound events together failed; storing them one by one", batch.Count);
                 foreach (var item in batch)
                 {
@@ -83,6 +98,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                     }
                     catch (Exception one) when (!stoppingToken.IsCancellationRequested)
                     {
+                        await ResetSessionAsync();
                         log.LogError(one, "Could not store a {Format} event from integration {Integration}; its sender gets a 503 and may retry", item.Format, item.Integration.Id);
                         item.Stored.TrySetException(one);
                     }
@@ -96,19 +112,140 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
 
     private async Task WriteAsync(List<InboundItem> batch, CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var now = time.GetUtcNow();
-        foreach (var item in batch)
+        session ??= await Session.OpenAsync(dbFactory, ct);
+        await session.WriteAsync(batch, incidents, time.GetUtcNow(), ct);
+    }
+
+    private async Task ResetSessionAsync()
+    {
+        if (session is null) return;
+        try
         {
-            db.InboundEvents.Add(new InboundEvent { IntegrationId = item.Integration.Id, ReceivedAt = now, Format = item.Format, DedupKey = item.DedupKey, Payload = item.Payload });
+            await session.DisposeAsync();
         }
-        await db.SaveChangesAsync(ct);
-        foreach (var item in batch)
+        catch (Exception e)
         {
-            if (item.PagerDuty is { } e) await incidents.ApplyPagerDutyAsync(db, item.Integration, e, item.DedupKey!, ct);
-            else if (item.Alertmanager is { } n) await incidents.ApplyAlertmanagerAsync(db, item.Integration, n, ct);
+            log.LogDebug(e, "Closing the inbound writer's failed connection failed too");
         }
-        await tx.CommitAsync(ct);
+        session = null;
+    }
+
+    /// <summary>The writer's connection and its prepared statements, kept across batches.</summary>
+    private sealed class Session : IAsyncDisposable
+    {
+        private readonly VigilDbContext db;
+        private readonly DbConnection connection;
+        private readonly DbCommand insert;
+        private readonly DbCommand refresh;
+        private readonly bool sqlite;
+
+        private Session(VigilDbContext db)
+        {
+            this.db = db;
+            connection = db.Database.GetDbConnection();
+            sqlite = db.Database.IsSqlite();
+            insert = Sql.Command(connection, null, sqlite
+                ? "INSERT INTO inbound_events (integration_id, received_at, format, dedup_key, payload) VALUES (@i, @at, @f, @d, @p)"
+                : """
+                  INSERT INTO inbound_events (integration_id, received_at, format, dedup_key, payload)
+                  SELECT * FROM unnest(@i::text[], @at::timestamptz[], @f::text[], @d::text[], @p::text[])
+                  """,
+                "@i", "@at", "@f", "@d", "@p");
+            refresh = Sql.Command(connection, null, sqlite
+                ? "UPDATE alerts SET service_id = @s, severity = @sev, summary = @sum, labels = @l, details = @det, last_event_at = @at WHERE id = @id"
+                : """
+                  UPDATE alerts AS a SET service_id = u.s, severity = u.sev, summary = u.sum, labels = u.l, details = u.det, last_event_at = u.at
+                  FROM unnest(@id::bigint[], @s::text[], @sev::text[], @sum::text[], @l::text[], @det::text[], @at::timestamptz[]) AS u(id, s, sev, sum, l, det, at)
+                  WHERE a.id = u.id
+                  """,
+                "@id", "@s", "@sev", "@sum", "@l", "@det", "@at");
+        }
+
+        public static async Task<Session> OpenAsync(IDbContextFactory<VigilDbContext> factory, CancellationToken ct)
+        {
+            var db = await factory.CreateDbContextAsync(ct);
+            try
+            {
+                await db.Database.OpenConnectionAsync(ct);
+                return new Session(db);
+            }
+            catch
+            {
+                await db.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async Task WriteAsync(List<InboundItem> batch, IncidentStore incidents, DateTimeOffset now, CancellationToken ct)
+        {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await db.Database.UseTransactionAsync(tx, ct);
+            try
+            {
+                insert.Transaction = tx;
+                refresh.Transaction = tx;
+                var signals = batch.SelectMany(i => i.Signals).ToList();
+                var plan = signals.Count == 0 ? new SignalPlan() : await IncidentStore.PlanAsync(db, signals, ct);
+                if (sqlite)
+                {
+                    foreach (var item in batch)
+                    {
+                        Sql.Set(insert, "@i", item.Integration.Id);
+                        Sql.Set(insert, "@at", Sql.Time(sqlite, now));
+                        Sql.Set(insert, "@f", item.Format);
+                        Sql.Set(insert, "@d", item.DedupKey);
+                        Sql.Set(insert, "@p", item.Payload);
+                        await insert.ExecuteNonQueryAsync(ct);
+                    }
+                    foreach (var (id, s) in plan.Refresh)
+                    {
+                        var f = s.Firing!;
+                        Sql.Set(refresh, "@id", id);
+                        Sql.Set(refresh, "@s", s.ServiceId);
+                        Sql.Set(refresh, "@sev", f.Severity);
+                        Sql.Set(refresh, "@sum", IncidentStore.ClipSummary(f.Summary));
+                        Sql.Set(refresh, "@l", f.Labels);
+                        Sql.Set(refresh, "@det", f.Details);
+                        Sql.Set(refresh, "@at", Sql.Time(sqlite, now));
+                        await refresh.ExecuteNonQueryAsync(ct);
+                    }
+                }
+                else
+                {
+                    Sql.Set(insert, "@i", batch.Select(i => i.Integration.Id).ToArray());
+                    Sql.Set(insert, "@at", batch.Select(_ => now.ToUniversalTime()).ToArray());
+                    Sql.Set(insert, "@f", batch.Select(i => i.Format).ToArray());
+                    Sql.Set(insert, "@d", batch.Select(i => i.DedupKey).ToArray());
+                    Sql.Set(insert, "@p", batch.Select(i => i.Payload).ToArray());
+                    await insert.ExecuteNonQueryAsync(ct);
+                    if (plan.Refresh.Count > 0)
+                    {
+                        var rows = plan.Refresh.ToList();
+                        Sql.Set(refresh, "@id", rows.Select(r => r.Key).ToArray());
+                        Sql.Set(refresh, "@s", rows.Select(r => r.Value.ServiceId).ToArray());
+                        Sql.Set(refresh, "@sev", rows.Select(r => r.Value.Firing!.Severity).ToArray());
+                        Sql.Set(refresh, "@sum", rows.Select(r => IncidentStore.ClipSummary(r.Value.Firing!.Summary)).ToArray());
+                        Sql.Set(refresh, "@l", rows.Select(r => r.Value.Firing!.Labels).ToArray());
+                        Sql.Set(refresh, "@det", rows.Select(r => r.Value.Firing!.Details).ToArray());
+                        Sql.Set(refresh, "@at", rows.Select(_ => now.ToUniversalTime()).ToArray());
+                        await refresh.ExecuteNonQueryAsync(ct);
+                    }
+                }
+                if (plan.Apply.Count > 0) await incidents.ApplyAsync(db, plan.Apply, ct);
+                await tx.CommitAsync(ct);
+            }
+            finally
+            {
+                db.ChangeTracker.Clear();
+                await db.Database.UseTransactionAsync(null, CancellationToken.None);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await insert.DisposeAsync();
+            await refresh.DisposeAsync();
+            await db.DisposeAsync();
+        }
     }
 }

@@ -258,7 +258,7 @@ public sealed class CheckResultWriter(
         }
 
         session ??= await Session.OpenAsync(dbFactory, incidents, ct);
-        await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)).ToList(), alertChanges, ct);
+        await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)).ToList(), AlertSignal.Of(workspace.Current, alertChanges), ct);
         foreach (var (key, (state, _)) in next)
         {
             states[key] = state;
@@ -347,7 +347,7 @@ public sealed class CheckResultWriter(
         }
 
         public async Task WriteAsync(List<CheckResult> batch, IReadOnlyList<((string Service, string Check) Key, State State, CheckResult Last)> states,
-            List<CheckAlertChange> alerts, CancellationToken ct)
+            List<AlertSignal> alerts, CancellationToken ct)
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
             insert.Transaction = tx;
@@ -414,7 +414,7 @@ public sealed class CheckResultWriter(
                 await db.Database.UseTransactionAsync(tx, ct);
                 try
                 {
-                    await incidents.ApplyCheckAlertsAsync(db, alerts, ct);
+                    await incidents.ApplyAsync(db, alerts, ct);
                 }
                 finally
                 {

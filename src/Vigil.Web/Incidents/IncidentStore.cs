@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Vigil.Core.Alerts;
-using Vigil.Core.Alerts.Inbound;
 using Vigil.Core.Incidents;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
@@ -30,110 +28,106 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
 
     public async Task<VigilDbContext> ContextAsync(CancellationToken ct) => await dbFactory.CreateDbContextAsync(ct);
 
-    /// <summary>Applies check alert changes in <paramref name="db"/>'s current transaction; saves, does not commit.</summary>
-    public async Task ApplyCheckAlertsAsync(VigilDbContext db, IReadOnlyList<CheckAlertChange> changes, CancellationToken ct)
+    /// <summary>
+    /// Applies signals, in order, in <paramref name="db"/>'s current transaction; saves, does not commit. Incidents Vigil
+    /// opens, resolves or has acknowledged by a sender are recorded in the audit log too, with the source as the actor.
+    /// </summary>
+    public async Task ApplyAsync(VigilDbContext db, IEnumerable<AlertSignal> signals, CancellationToken ct)
     {
         var w = workspace.Current;
-        foreach (var change in changes)
+        foreach (var s in signals)
         {
-            var fingerprint = $"{change.ServiceId}/{change.CheckId}";
-            var r = change.Result;
-            var message = w.Secrets.Redact(r.Message);
-            var service = w.FindService(change.ServiceId);
-            var actor = $"check:{fingerprint}";
-            if (change.Transition == AlertTransition.Fire && change.Rule is { } rule)
+            var service = s.ServiceId is null ? null : w.FindService(s.ServiceId);
+            switch (s.Kind)
             {
-                var dedup = AlertEvaluator.DedupKey(rule, change.ServiceId, change.CheckId);
-                var status = Checks.Sql.Status(r.Status);
-                var (alert, wasFiring) = await AlertAsync(db, "check", "", fingerprint, ct);
-                Set(alert, dedup, change.ServiceId, rule.Severity, message, r.At, labels: null, details: null);
-                var labels = new Dictionary<string, string> { ["service"] = change.ServiceId, ["check"] = change.CheckId, ["severity"] = rule.Severity, ["dedup_key"] = dedup };
-                await FireAsync(db, w, service, alert, wasFiring, actor, $"{fingerprint} is {status}: {message}",
-                    new Opening($"{service?.Name ?? change.ServiceId}: {change.CheckId} is {status}", message, RunbookLink.Resolve(rule.Runbook, service?.Runbook)), labels, ct);
-            }
-            else if (change.Transition == AlertTransition.Resolve && await FindAlertAsync(db, "check", "", fingerprint, ct) is { } alert)
-            {
-                await ResolveAsync(db, service, alert, r.At, actor,
-                    change.Rule is null ? $"{fingerprint} no longer has an alert rule; its alert is resolved" : $"{fingerprint} recovered: {message}", ct);
-            }
-        }
-    }
-
-    /// <summary>Applies a PagerDuty event whose dedup key is set (generated for a trigger without one).</summary>
-    public async Task ApplyPagerDutyAsync(VigilDbContext db, Integration integration, PagerDutyEvent e, string dedupKey, CancellationToken ct)
-    {
-        var w = workspace.Current;
-        var service = w.FindService(integration.Service);
-        var actor = $"pagerduty:{integration.Id}";
-        var incidentKey = $"{integration.Id}/{dedupKey}";
-        var now = time.GetUtcNow();
-        switch (e.Action)
-        {
-            case PagerDutyAction.Trigger:
-            {
-                var severity = SeverityMapping.Resolve(w, integration, e.Severity);
-                var summary = w.Secrets.Redact(e.Summary ?? dedupKey);
-                var labels = new Dictionary<string, string>
+                case SignalKind.Fire when s.Firing is { } firing:
                 {
-                    ["service"] = integration.Service, ["severity"] = severity, ["dedup_key"] = incidentKey, ["integration"] = integration.Id,
-                    ["source"] = e.Source ?? "", ["component"] = e.Component ?? "", ["group"] = e.Group ?? "", ["class"] = e.Class ?? "",
-                };
-                var details = JsonSerializer.Serialize(new { e.Source, e.Component, e.Group, e.Class, custom_details = Raw(e.CustomDetails), links = Raw(e.Links), images = Raw(e.Images), e.Client, client_url = e.ClientUrl }, Json.Options);
-                var (alert, wasFiring) = await AlertAsync(db, "pagerduty", integration.Id, dedupKey, ct);
-                Set(alert, incidentKey, integration.Service, severity, summary, e.Timestamp ?? now, JsonSerializer.Serialize(labels, Json.Options), w.Secrets.Redact(details));
-                await FireAsync(db, w, service, alert, wasFiring, actor, $"Triggered: {summary} (source {e.Source}, severity {e.Severity})",
-                    new Opening(summary, e.Source is null ? null : $"Source: {e.Source}", RunbookLink.Resolve(null, service?.Runbook)), labels, ct);
-                break;
-            }
-            case PagerDutyAction.Acknowledge:
-            {
-                if (await OpenIncidentAsync(db, incidentKey, ct) is { Status: "triggered" } incident)
-                {
-                    incident.Status = IncidentLifecycle.Name(IncidentStatus.Acknowledged);
-                    incident.AcknowledgedAt = now;
-                    incident.Timeline.Add(Entry("acknowledged", actor, "Acknowledged by the sender"));
-                    await db.SaveChangesAsync(ct);
+                    var (alert, wasFiring) = await AlertAsync(db, s.Source, s.IntegrationId, s.Fingerprint, ct);
+                    Set(alert, s, firing);
+                    await FireAsync(db, w, service, alert, wasFiring, s.Actor, s.Text ?? firing.Summary, firing, ct);
+                    break;
                 }
-                break;
-            }
-            case PagerDutyAction.Resolve:
-            {
-                if (await FindAlertAsync(db, "pagerduty", integration.Id, dedupKey, ct) is { Status: Firing } alert)
-                    await ResolveAsync(db, service, alert, now, actor, $"Resolved by the sender: {alert.Summary}", ct);
-                break;
+                case SignalKind.Resolve:
+                {
+                    if (await FindAlertAsync(db, s.Source, s.IntegrationId, s.Fingerprint, ct) is { Status: Firing } alert)
+                        await ResolveAsync(db, service, alert, s.At, s.Actor, s.Text ?? $"Resolved by the sender: {alert.Summary}", ct);
+                    break;
+                }
+                case SignalKind.Acknowledge:
+                {
+                    if (await OpenIncidentAsync(db, s.IncidentKey, ct) is { Status: "triggered" } incident)
+                    {
+                        incident.Status = IncidentLifecycle.Name(IncidentStatus.Acknowledged);
+                        incident.AcknowledgedAt = time.GetUtcNow();
+                        incident.Timeline.Add(Entry("acknowledged", s.Actor, s.Text ?? "Acknowledged by the sender"));
+                        Audit(db, s.Actor, "incident.acknowledge", incident.Id, new { from = "triggered", to = incident.Status });
+                        await db.SaveChangesAsync(ct);
+                    }
+                    break;
+                }
             }
         }
+        await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>Applies an Alertmanager notification: each alert by its fingerprint; one incident per notification group.</summary>
-    public async Task ApplyAlertmanagerAsync(VigilDbContext db, Integration integration, AlertmanagerNotification n, CancellationToken ct)
+    /// <summary>
+    /// Sorts a batch of signals by what they need, reading the batch's alerts and open incidents with one query each
+    /// instead of several per signal: a repeat of an alert already firing on its open incident only refreshes the alert
+    /// row (<see cref="SignalPlan.Refresh"/>, the common case: Alertmanager resends its groups, senders retry); a resolve
+    /// of an alert that is not firing, or an acknowledge of an incident that is not triggered, changes nothing; anything
+    /// else (<see cref="SignalPlan.Apply"/>) goes through <see cref="ApplyAsync"/>. Once a signal of an alert or incident
+    /// needs applying, every later signal of the batch touching it is applied too, in order, after the refreshes.
+    /// </summary>
+    public static async Task<SignalPlan> PlanAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, CancellationToken ct)
     {
-        var w = workspace.Current;
-        var service = w.FindService(integration.Service);
-        var actor = $"alertmanager:{integration.Id}";
-        foreach (var a in n.Alerts)
+        var alerts = new Dictionary<(string, string, string), StoredAlert>();
+        foreach (var group in signals.GroupBy(s => (s.Source, s.IntegrationId)))
         {
-            var incidentKey = $"{integration.Id}/{n.GroupKey ?? a.Fingerprint}";
-            var name = a.Labels.GetValueOrDefault("alertname") ?? a.Fingerprint;
-            var summary = w.Secrets.Redact(a.Summary ?? name);
-            if (a.Firing)
-            {
-                var severity = SeverityMapping.Resolve(w, integration, a.Labels.GetValueOrDefault(integration.SeverityLabel));
-                var labels = new Dictionary<string, string>(a.Labels) { ["integration"] = integration.Id, ["dedup_key"] = incidentKey };
-                labels.TryAdd("service", integration.Service);
-                labels.TryAdd("severity", severity);
-                var details = JsonSerializer.Serialize(new { annotations = a.Annotations, generator_url = a.GeneratorUrl }, Json.Options);
-                var (alert, wasFiring) = await AlertAsync(db, "alertmanager", integration.Id, a.Fingerprint, ct);
-                Set(alert, incidentKey, integration.Service, severity, summary, a.StartsAt ?? time.GetUtcNow(), JsonSerializer.Serialize(a.Labels, Json.Options), w.Secrets.Redact(details));
-                await FireAsync(db, w, service, alert, wasFiring, actor, $"Firing: {name}: {summary}",
-                    new Opening(summary, a.Description is null ? null : w.Secrets.Redact(a.Description), RunbookLink.Resolve(a.RunbookUrl, service?.Runbook)), labels, ct);
-            }
-            else if (await FindAlertAsync(db, "alertmanager", integration.Id, a.Fingerprint, ct) is { Status: Firing } alert)
-            {
-                await ResolveAsync(db, service, alert, a.EndsAt ?? time.GetUtcNow(), actor, $"Resolved: {name}: {summary}", ct);
-            }
+            var (source, integration) = group.Key;
+            var fingerprints = group.Select(s => s.Fingerprint).Distinct().ToList();
+            var rows = await db.Alerts.AsNoTracking()
+                .Where(a => a.Source == source && a.IntegrationId == integration && fingerprints.Contains(a.Fingerprint))
+                .Select(a => new StoredAlert(a.Id, a.Fingerprint, a.Status, a.DedupKey, a.IncidentId))
+                .ToListAsync(ct);
+            foreach (var r in rows) alerts[(source, integration, r.Fingerprint)] = r;
         }
+        var keys = signals.Select(s => s.IncidentKey).Distinct().ToList();
+        var open = await db.Incidents.AsNoTracking()
+            .Where(i => i.DedupKey != null && keys.Contains(i.DedupKey) && i.Status != Resolved)
+            .Select(i => new { i.Id, i.DedupKey, i.Status })
+            .ToDictionaryAsync(i => i.DedupKey!, i => (i.Id, i.Status), ct);
+
+        var plan = new SignalPlan();
+        var touchedAlerts = new HashSet<(string, string, string)>();
+        var touchedIncidents = new HashSet<string>();
+        foreach (var s in signals)
+        {
+            var key = (s.Source, s.IntegrationId, s.Fingerprint);
+            var stored = alerts.GetValueOrDefault(key);
+            var clean = !touchedAlerts.Contains(key) && !touchedIncidents.Contains(s.IncidentKey) && (stored is null || !touchedIncidents.Contains(stored.DedupKey));
+            if (clean)
+            {
+                switch (s.Kind)
+                {
+                    case SignalKind.Fire when stored is { Status: Firing } && stored.DedupKey == s.IncidentKey
+                                              && open.TryGetValue(s.IncidentKey, out var incident) && incident.Id == stored.IncidentId:
+                        plan.Refresh[stored.Id] = s;
+                        continue;
+                    case SignalKind.Resolve when stored is not { Status: Firing }:
+                        continue;
+                    case SignalKind.Acknowledge when !open.TryGetValue(s.IncidentKey, out var incident) || incident.Status != "triggered":
+                        continue;
+                }
+            }
+            plan.Apply.Add(s);
+            touchedAlerts.Add(key);
+            touchedIncidents.Add(s.IncidentKey);
+            if (stored is not null) touchedIncidents.Add(stored.DedupKey);
+        }
+        return plan;
     }
+
+    private sealed record StoredAlert(long Id, string Fingerprint, string Status, string DedupKey, long? IncidentId);
 
     /// <summary>The open incident of a dedup key, if any (tracked, for update).</summary>
     public static async Task<Incident?> OpenIncidentAsync(VigilDbContext db, string dedupKey, CancellationToken ct) =>
@@ -163,9 +157,6 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     public IncidentTimelineEntry Entry(string kind, string actor, string text, string? data = null) =>
         new() { At = time.GetUtcNow(), Kind = kind, Actor = actor, Text = workspace.Redact(text), Data = data is null ? null : workspace.Redact(data) };
 
-    /// <summary>What a new incident is opened with.</summary>
-    private sealed record Opening(string Title, string? Summary, RunbookLink? Runbook);
-
     private static async Task<Alert?> FindAlertAsync(VigilDbContext db, string source, string integration, string fingerprint, CancellationToken ct) =>
         db.Alerts.Local.FirstOrDefault(a => a.Source == source && a.IntegrationId == integration && a.Fingerprint == fingerprint)
         ?? await db.Alerts.FirstOrDefaultAsync(a => a.Source == source && a.IntegrationId == integration && a.Fingerprint == fingerprint, ct);
@@ -178,23 +169,36 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
         return (alert, false);
     }
 
-    private void Set(Alert alert, string dedupKey, string? serviceId, string severity, string summary, DateTimeOffset startedAt, string? labels, string? details)
+    private void Set(Alert alert, AlertSignal s, FiringAlert firing)
     {
-        if (alert.Status != Firing || alert.StartedAt == default) alert.StartedAt = startedAt;
-        alert.DedupKey = dedupKey;
-        alert.ServiceId = serviceId;
-        alert.Severity = severity;
+        if (alert.Status != Firing || alert.StartedAt == default) alert.StartedAt = s.At;
+        alert.DedupKey = s.IncidentKey;
+        alert.ServiceId = s.ServiceId;
+        alert.Severity = firing.Severity;
         alert.Status = Firing;
-        alert.Summary = Clip(summary, 1024);
-        alert.Labels = labels;
-        alert.Details = details;
+        alert.Summary = ClipSummary(firing.Summary);
+        alert.Labels = firing.Labels;
+        alert.Details = firing.Details;
         alert.EndedAt = null;
         alert.LastEventAt = time.GetUtcNow();
     }
 
+    /// <summary>An alert's summary as stored (at most 1,024 characters).</summary>
+    public static string ClipSummary(string summary) => Clip(summary, 1024);
+
+    private void Audit(VigilDbContext db, string actor, string action, long incidentId, object detail) =>
+        db.AuditEvents.Add(new AuditEvent
+        {
+            At = time.GetUtcNow(),
+            Actor = actor,
+            Action = action,
+            Target = $"incident:{incidentId}",
+            Outcome = Security.AuditLog.Ok,
+            Detail = workspace.Redact(JsonSerializer.Serialize(detail, Json.Options)),
+        });
+
     /// <summary>Opens the alert's incident, or joins the open one with its dedup key; a repeat of a firing alert on it changes nothing more.</summary>
-    private async Task FireAsync(VigilDbContext db, WorkspaceModel w, Service? service, Alert alert, bool wasFiring, string actor, string text, Opening opening,
-        IReadOnlyDictionary<string, string> labels, CancellationToken ct)
+    private async Task FireAsync(VigilDbContext db, WorkspaceModel w, Service? service, Alert alert, bool wasFiring, string actor, string text, FiringAlert firing, CancellationToken ct)
     {
         var incident = await OpenIncidentAsync(db, alert.DedupKey, ct);
         if (incident is not null && wasFiring && alert.IncidentId == incident.Id)
@@ -202,11 +206,13 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
             await db.SaveChangesAsync(ct);
             return;
         }
+        var opened = incident is null;
         if (incident is null)
         {
+            var opening = firing.Opening;
             incident = Open(w, service, alert.ServiceId, alert.Severity, opening.Title, opening.Summary, alert.DedupKey, opening.Runbook);
             incident.Timeline.Add(Entry("triggered", actor, text));
-            if (await Alerts.Silences.ReasonAsync(db, w, alert.ServiceId, labels, time.GetUtcNow(), ct) is { } reason)
+            if (await Alerts.Silences.ReasonAsync(db, w, alert.ServiceId, firing.MatchLabels, time.GetUtcNow(), ct) is { } reason)
             {
                 incident.Suppressed = true;
                 incident.Timeline.Add(Entry("suppressed", "vigil", $"Silenced by {reason}: recorded, nobody is paged."));
@@ -219,6 +225,10 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
         }
         alert.Incident = incident;
         await db.SaveChangesAsync(ct);
+        if (opened)
+        {
+            Audit(db, actor, "incident.open", incident.Id, new { title = incident.Title, severity = incident.Severity, service = incident.ServiceId, dedup_key = incident.DedupKey, suppressed = incident.Suppressed });
+        }
     }
 
     /// <summary>Resolves an alert; its incident resolves too once none of its alerts fires, unless the service says <c>auto_resolve: false</c>.</summary>
@@ -237,15 +247,25 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
                 || await db.Alerts.AnyAsync(a => a.IncidentId == incident.Id && a.Id != alert.Id && a.Status == Firing, ct);
             if (!othersFiring && (service?.AutoResolve ?? true))
             {
+                var from = incident.Status;
                 incident.Status = Resolved;
                 incident.ResolvedAt = time.GetUtcNow();
                 incident.Timeline.Add(Entry("resolved", "vigil", "Every alert on the incident has recovered: resolved automatically."));
+                Audit(db, actor, "incident.resolve", incident.Id, new { from, to = Resolved, automatic = true });
             }
         }
         await db.SaveChangesAsync(ct);
     }
 
-    private static JsonElement? Raw(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
-
     private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";
+}
+
+/// <summary>A batch of signals sorted by <see cref="IncidentStore.PlanAsync"/>.</summary>
+public sealed class SignalPlan
+{
+    /// <summary>Alert rows to refresh from a repeat of their firing signal (the last of the batch per alert), by alert id.</summary>
+    public Dictionary<long, AlertSignal> Refresh { get; } = [];
+
+    /// <summary>Signals that open, join, resolve or acknowledge: applied in order by <see cref="IncidentStore.ApplyAsync"/>.</summary>
+    public List<AlertSignal> Apply { get; } = [];
 }
