@@ -61,8 +61,9 @@ public sealed partial class SecretSet
     /// </summary>
     public static string RedactUrlCredentials(string text)
     {
-        text = UrlCredentials().Replace(text, m => $"{m.Groups["scheme"].Value}{m.Groups["user"].Value}:{Mask}@");
-        return ConnectionStringPassword().Replace(text, m => $"{m.Groups[1].Value}={Mask}");
+        // Each pattern needs a character most texts lack; looking for it first keeps redaction cheap on hot paths.
+        if (text.Contains("://", StringComparison.Ordinal)) text = UrlCredentials().Replace(text, m => $"{m.Groups["scheme"].Value}{m.Groups["user"].Value}:{Mask}@");
+        return text.Contains('=') ? ConnectionStringPassword().Replace(text, m => $"{m.Groups[1].Value}={Mask}") : text;
     }
 
     /// <summary>

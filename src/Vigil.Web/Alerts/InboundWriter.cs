@@ -137,6 +137,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
         private readonly DbConnection connection;
         private readonly DbCommand insert;
         private readonly DbCommand refresh;
+        private readonly SignalLookup lookup;
         private readonly bool sqlite;
 
         private Session(VigilDbContext db)
@@ -144,6 +145,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
             this.db = db;
             connection = db.Database.GetDbConnection();
             sqlite = db.Database.IsSqlite();
+            lookup = new SignalLookup(connection, sqlite);
             insert = Sql.Command(connection, null, sqlite
                 ? "INSERT INTO inbound_events (integration_id, received_at, format, dedup_key, payload) VALUES (@i, @at, @f, @d, @p)"
                 : """
@@ -185,7 +187,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                 insert.Transaction = tx;
                 refresh.Transaction = tx;
                 var signals = batch.SelectMany(i => i.Signals).ToList();
-                var plan = signals.Count == 0 ? new SignalPlan() : await IncidentStore.PlanAsync(db, signals, ct);
+                var plan = signals.Count == 0 ? new SignalPlan() : await IncidentStore.PlanAsync(lookup, tx, signals, ct);
                 if (sqlite)
                 {
                     foreach (var item in batch)
@@ -245,6 +247,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
         {
             await insert.DisposeAsync();
             await refresh.DisposeAsync();
+            await lookup.DisposeAsync();
             await db.DisposeAsync();
         }
     }

@@ -40,6 +40,16 @@ internal static class Sql
         return cmd;
     }
 
+    /// <summary>
+    /// A list of keys as one parameter: a JSON array for SQLite (<c>IN (SELECT value FROM json_each(@p))</c>), a text
+    /// array for PostgreSQL (<c>= ANY(@p)</c>). The statement stays the same whatever the number of keys.
+    /// </summary>
+    public static object Keys(bool sqlite, IEnumerable<string> keys)
+    {
+        var distinct = keys.Distinct().ToArray();
+        return sqlite ? System.Text.Json.JsonSerializer.Serialize(distinct) : distinct;
+    }
+
     public static void Set(DbCommand cmd, string name, object? value) => cmd.Parameters[name].Value = value ?? DBNull.Value;
 
     public static string Status(CheckStatus s) => s switch

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Vigil.Core.Incidents;
@@ -78,24 +79,25 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     /// else (<see cref="SignalPlan.Apply"/>) goes through <see cref="ApplyAsync"/>. Once a signal of an alert or incident
     /// needs applying, every later signal of the batch touching it is applied too, in order, after the refreshes.
     /// </summary>
-    public static async Task<SignalPlan> PlanAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, CancellationToken ct)
+    public static async Task<SignalPlan> PlanAsync(SignalLookup lookup, DbTransaction tx, IReadOnlyList<AlertSignal> signals, CancellationToken ct)
     {
         var alerts = new Dictionary<(string, string, string), StoredAlert>();
         foreach (var group in signals.GroupBy(s => (s.Source, s.IntegrationId)))
         {
             var (source, integration) = group.Key;
-            var fingerprints = group.Select(s => s.Fingerprint).Distinct().ToList();
-            var rows = await db.Alerts.AsNoTracking()
-                .Where(a => a.Source == source && a.IntegrationId == integration && fingerprints.Contains(a.Fingerprint))
-                .Select(a => new StoredAlert(a.Id, a.Fingerprint, a.Status, a.DedupKey, a.IncidentId))
-                .ToListAsync(ct);
-            foreach (var r in rows) alerts[(source, integration, r.Fingerprint)] = r;
+            var query = lookup.Alerts(tx, source, integration, group.Select(s => s.Fingerprint));
+            await using var reader = await query.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var row = new StoredAlert(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt64(4));
+                alerts[(source, integration, row.Fingerprint)] = row;
+            }
         }
-        var keys = signals.Select(s => s.IncidentKey).Distinct().ToList();
-        var open = await db.Incidents.AsNoTracking()
-            .Where(i => i.DedupKey != null && keys.Contains(i.DedupKey) && i.Status != Resolved)
-            .Select(i => new { i.Id, i.DedupKey, i.Status })
-            .ToDictionaryAsync(i => i.DedupKey!, i => (i.Id, i.Status), ct);
+        var open = new Dictionary<string, (long Id, string Status)>();
+        await using (var reader = await lookup.OpenIncidents(tx, signals.Select(s => s.IncidentKey)).ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct)) open[reader.GetString(1)] = (reader.GetInt64(0), reader.GetString(2));
+        }
 
         var plan = new SignalPlan();
         var touchedAlerts = new HashSet<(string, string, string)>();
@@ -268,4 +270,49 @@ public sealed class SignalPlan
 
     /// <summary>Signals that open, join, resolve or acknowledge: applied in order by <see cref="IncidentStore.ApplyAsync"/>.</summary>
     public List<AlertSignal> Apply { get; } = [];
+}
+
+/// <summary>
+/// The two reads of <see cref="IncidentStore.PlanAsync"/> as statements prepared once for a connection. Hand-written:
+/// EF would generate an IN list's SQL again for each new number of keys; here the keys are one parameter.
+/// </summary>
+public sealed class SignalLookup : IAsyncDisposable
+{
+    private readonly bool sqlite;
+    private readonly DbCommand alerts;
+    private readonly DbCommand incidents;
+
+    public SignalLookup(DbConnection connection, bool sqlite)
+    {
+        this.sqlite = sqlite;
+        var list = sqlite ? "IN (SELECT value FROM json_each(@keys))" : "= ANY(@keys)";
+        alerts = Checks.Sql.Command(connection, null,
+            $"SELECT id, fingerprint, status, dedup_key, incident_id FROM alerts WHERE source = @source AND integration_id = @integration AND fingerprint {list}",
+            "@source", "@integration", "@keys");
+        incidents = Checks.Sql.Command(connection, null, $"SELECT id, dedup_key, status FROM incidents WHERE status <> 'resolved' AND dedup_key {list}", "@keys");
+    }
+
+    /// <summary>The stored alerts of one source and integration among these fingerprints: id, fingerprint, status, dedup key, incident id.</summary>
+    public DbCommand Alerts(DbTransaction tx, string source, string integration, IEnumerable<string> fingerprints)
+    {
+        alerts.Transaction = tx;
+        Checks.Sql.Set(alerts, "@source", source);
+        Checks.Sql.Set(alerts, "@integration", integration);
+        Checks.Sql.Set(alerts, "@keys", Checks.Sql.Keys(sqlite, fingerprints));
+        return alerts;
+    }
+
+    /// <summary>The open incidents among these dedup keys: id, dedup key, status.</summary>
+    public DbCommand OpenIncidents(DbTransaction tx, IEnumerable<string> dedupKeys)
+    {
+        incidents.Transaction = tx;
+        Checks.Sql.Set(incidents, "@keys", Checks.Sql.Keys(sqlite, dedupKeys));
+        return incidents;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await alerts.DisposeAsync();
+        await incidents.DisposeAsync();
+    }
 }
