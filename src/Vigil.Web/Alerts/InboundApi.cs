@@ -5,6 +5,8 @@ using Vigil.Core.Alerts.Inbound;
 using Vigil.Core.Workspace;
 using Vigil.Web.Http;
 using Vigil.Web.Incidents;
+using Prometheus;
+using System.Diagnostics;
 using Vigil.Web.Security;
 
 namespace Vigil.Web.Alerts;
@@ -22,6 +24,22 @@ public sealed record PagerDutyResponse(string Status, string Message, string? De
 /// </summary>
 public static class InboundApi
 {
+    /// <summary>Inbound requests by format and outcome. The inbound endpoints are counted here instead of by the generic
+    /// per-route HTTP metrics, whose label lookups cost more than the rest of a request's handling.</summary>
+    public static readonly Counter Requests = Prometheus.Metrics.CreateCounter(
+        "vigil_inbound_requests_total", "Inbound alert requests (PagerDuty events, Alertmanager notifications), by format and outcome.",
+        "format", "outcome");
+
+    /// <summary>From an inbound request's handler starting to its answer, the durable commit included.</summary>
+    public static readonly Histogram Duration = Prometheus.Metrics.CreateHistogram(
+        "vigil_inbound_request_seconds", "From an inbound request reaching its handler to its answer, the durable commit included, by format.",
+        new HistogramConfiguration { LabelNames = ["format"], Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+
+    /// <summary>The inbound endpoints' paths (they carry their own metrics).</summary>
+    public static bool IsInbound(PathString path) =>
+        path.StartsWithSegments("/v2/enqueue", StringComparison.Ordinal)
+        || (path.StartsWithSegments("/api/v1/integrations", StringComparison.Ordinal) && path.Value!.EndsWith("/alertmanager", StringComparison.Ordinal));
+
     /// <summary>PagerDuty's limit on an event's size.</summary>
     public const int MaxBodyBytes = 512 * 1024;
 
@@ -58,23 +76,18 @@ public static class InboundApi
 
         app.MapPost("/v2/enqueue", async Task<IResult> (HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time) =>
         {
-            var body = await ReadAsync(http);
-            if (body is null) return Invalid(StatusCodes.Status413PayloadTooLarge, "Event object is too large", $"the body is larger than {MaxBodyBytes / 1024} KB");
-            var e = PagerDutyEvents.Parse(body, out var errors);
-            if (e is null) return Invalid(StatusCodes.Status400BadRequest, "Event object is invalid", [.. errors]);
-            if (registry.Find(e.RoutingKey, IntegrationType.Pagerduty) is not { } integration)
-                return Invalid(StatusCodes.Status400BadRequest, "Event object is invalid", "'routing_key' is not the key of any PagerDuty integration of this Vigil");
-            if (!registry.TryAcquire(integration, out var retry))
+            var started = Stopwatch.GetTimestamp();
+            try
             {
-                WindowLimiter.SetRetryAfter(http.Response, retry);
-                return TypedResults.Json(new PagerDutyResponse("throttle event", "Requests for this integration are arriving too quickly; retry later."), Hosting.Json.Options, statusCode: StatusCodes.Status429TooManyRequests);
+                var (result, outcome) = await PagerDutyAsync(http, registry, writer, workspace, time);
+                Count("pagerduty", outcome, started);
+                return result;
             }
-            var dedup = e.DedupKey ?? Guid.NewGuid().ToString("N");
-            // The routing key is a credential: it is not kept with the stored event.
-            var payload = Encoding.UTF8.GetString(body).Replace(e.RoutingKey, "[routing_key]", StringComparison.Ordinal);
-            var signal = AlertSignal.Of(workspace.Current, integration, e, dedup, time.GetUtcNow());
-            await writer.StoreAsync(new InboundItem(integration, "pagerduty", payload, dedup, [signal]), CancellationToken.None);
-            return TypedResults.Json(new PagerDutyResponse("success", "Event processed", dedup), Hosting.Json.Options, statusCode: StatusCodes.Status202Accepted);
+            catch
+            {
+                Count("pagerduty", "failed", started);
+                throw;
+            }
         })
         .WithTags("Integrations")
         .WithSummary("PagerDuty Events API v2: trigger, acknowledge or resolve an alert (routing_key = a pagerduty integration's key)")
@@ -85,20 +98,18 @@ public static class InboundApi
 
         app.MapPost("/api/v1/integrations/{key}/alertmanager", async Task<IResult> (string key, HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time) =>
         {
-            if (registry.Find(key, IntegrationType.Alertmanager) is not { } integration)
-                return Errors.NotFound("No Alertmanager integration has this key; copy the URL from GET /api/v1/integrations (admins).");
-            var body = await ReadAsync(http);
-            if (body is null) return Errors.Problem("Payload too large", StatusCodes.Status413PayloadTooLarge, $"The body is larger than {MaxBodyBytes / 1024} KB.");
-            var n = AlertmanagerWebhook.Parse(body, out var errors);
-            if (n is null) return Errors.BadRequest("The Alertmanager notification is invalid.", new Dictionary<string, object?> { ["errors"] = errors });
-            if (!registry.TryAcquire(integration, out var retry))
+            var started = Stopwatch.GetTimestamp();
+            try
             {
-                WindowLimiter.SetRetryAfter(http.Response, retry);
-                return Errors.Problem("Too many requests", StatusCodes.Status429TooManyRequests, $"Integration '{integration.Id}' allows {integration.RateLimit} events a second.");
+                var (result, outcome) = await AlertmanagerAsync(key, http, registry, writer, workspace, time);
+                Count("alertmanager", outcome, started);
+                return result;
             }
-            var signals = AlertSignal.Of(workspace.Current, integration, n, time.GetUtcNow());
-            await writer.StoreAsync(new InboundItem(integration, "alertmanager", Encoding.UTF8.GetString(body), n.GroupKey, signals), CancellationToken.None);
-            return TypedResults.Ok(new { status = "success", alerts = n.Alerts.Count });
+            catch
+            {
+                Count("alertmanager", "failed", started);
+                throw;
+            }
         })
         .WithTags("Integrations")
         .WithSummary("Alertmanager webhook (payload version 4); each alert is tracked by its fingerprint")
@@ -107,20 +118,107 @@ public static class InboundApi
         return app;
     }
 
+    private static async Task<(IResult, string)> PagerDutyAsync(HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time)
+    {
+        var body = await ReadAsync(http);
+        if (body is null) return (Invalid(StatusCodes.Status413PayloadTooLarge, "Event object is too large", $"the body is larger than {MaxBodyBytes / 1024} KB"), "too_large");
+        var e = PagerDutyEvents.Parse(body, out var errors);
+        if (e is null) return (Invalid(StatusCodes.Status400BadRequest, "Event object is invalid", [.. errors]), "invalid");
+        if (registry.Find(e.RoutingKey, IntegrationType.Pagerduty) is not { } integration)
+            return (Invalid(StatusCodes.Status400BadRequest, "Event object is invalid", "'routing_key' is not the key of any PagerDuty integration of this Vigil"), "unknown_key");
+        if (!registry.TryAcquire(integration, out var retry))
+        {
+            WindowLimiter.SetRetryAfter(http.Response, retry);
+            return (TypedResults.Json(new PagerDutyResponse("throttle event", "Requests for this integration are arriving too quickly; retry later."), Hosting.Json.Options, statusCode: StatusCodes.Status429TooManyRequests), "throttled");
+        }
+        var dedup = e.DedupKey ?? Guid.NewGuid().ToString("N");
+        // The routing key is a credential: it is not kept with the stored event.
+        var payload = Encoding.UTF8.GetString(body).Replace(e.RoutingKey, "[routing_key]", StringComparison.Ordinal);
+        var signal = AlertSignal.Of(workspace.Current, integration, e, dedup, time.GetUtcNow());
+        await writer.StoreAsync(new InboundItem(integration, "pagerduty", payload, dedup, [signal]), CancellationToken.None);
+        return (new PagerDutyAccepted(dedup), "accepted");
+    }
+
+    private static async Task<(IResult, string)> AlertmanagerAsync(string key, HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time)
+    {
+        if (registry.Find(key, IntegrationType.Alertmanager) is not { } integration)
+            return (Errors.NotFound("No Alertmanager integration has this key; copy the URL from GET /api/v1/integrations (admins)."), "unknown_key");
+        var body = await ReadAsync(http);
+        if (body is null) return (Errors.Problem("Payload too large", StatusCodes.Status413PayloadTooLarge, $"The body is larger than {MaxBodyBytes / 1024} KB."), "too_large");
+        var n = AlertmanagerWebhook.Parse(body, out var errors);
+        if (n is null) return (Errors.BadRequest("The Alertmanager notification is invalid.", new Dictionary<string, object?> { ["errors"] = errors }), "invalid");
+        if (!registry.TryAcquire(integration, out var retry))
+        {
+            WindowLimiter.SetRetryAfter(http.Response, retry);
+            return (Errors.Problem("Too many requests", StatusCodes.Status429TooManyRequests, $"Integration '{integration.Id}' allows {integration.RateLimit} events a second."), "throttled");
+        }
+        var signals = AlertSignal.Of(workspace.Current, integration, n, time.GetUtcNow());
+        await writer.StoreAsync(new InboundItem(integration, "alertmanager", Encoding.UTF8.GetString(body), n.GroupKey, signals), CancellationToken.None);
+        return (TypedResults.Ok(new { status = "success", alerts = n.Alerts.Count }), "accepted");
+    }
+
+    private static void Count(string format, string outcome, long started)
+    {
+        Requests.WithLabels(format, outcome).Inc();
+        Duration.WithLabels(format).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>PagerDuty's <c>202</c>, written straight to the response (this is the ingest hot path).</summary>
+    private sealed class PagerDutyAccepted(string dedupKey) : IResult
+    {
+        public Task ExecuteAsync(HttpContext http)
+        {
+            var body = new System.Buffers.ArrayBufferWriter<byte>(128);
+            using (var json = new System.Text.Json.Utf8JsonWriter(body))
+            {
+                json.WriteStartObject();
+                json.WriteString("status", "success");
+                json.WriteString("message", "Event processed");
+                json.WriteString("dedup_key", dedupKey);
+                json.WriteEndObject();
+            }
+            http.Response.StatusCode = StatusCodes.Status202Accepted;
+            http.Response.ContentType = "application/json; charset=utf-8";
+            http.Response.ContentLength = body.WrittenCount;
+            return http.Response.Body.WriteAsync(body.WrittenMemory).AsTask();
+        }
+    }
+
     /// <summary>The whole body, or null when it is over the limit (what is over is read and dropped, not kept).</summary>
     private static async Task<byte[]?> ReadAsync(HttpContext http)
     {
         var length = http.Request.ContentLength;
-        using var buffer = new MemoryStream(length is > 0 and <= MaxBodyBytes ? (int)length.Value : 4096);
-        var chunk = new byte[16 * 1024];
-        var tooLarge = length > MaxBodyBytes;
-        int n;
-        while ((n = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+        if (length is > 0 and <= MaxBodyBytes)
         {
-            if (!tooLarge && buffer.Length + n > MaxBodyBytes) tooLarge = true;
-            if (!tooLarge) buffer.Write(chunk, 0, n);
+            // The usual case: the sender said how much is coming, and it fits.
+            var exact = new byte[(int)length.Value];
+            var read = 0;
+            while (read < exact.Length)
+            {
+                var got = await http.Request.Body.ReadAsync(exact.AsMemory(read), http.RequestAborted);
+                if (got == 0) break;
+                read += got;
+            }
+            return read == exact.Length ? exact : exact[..read];
         }
-        return tooLarge ? null : buffer.ToArray();
+        // Chunked, or announced as too large: read to the end, keeping at most the limit.
+        using var buffer = new MemoryStream(4096);
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            var tooLarge = length > MaxBodyBytes;
+            int n;
+            while ((n = await http.Request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+            {
+                if (!tooLarge && buffer.Length + n > MaxBodyBytes) tooLarge = true;
+                if (!tooLarge) buffer.Write(chunk, 0, n);
+            }
+            return tooLarge ? null : buffer.ToArray();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
     }
 
     private static JsonHttpResult<PagerDutyResponse> Invalid(int status, string message, params string[] errors) =>
