@@ -27,11 +27,11 @@ public sealed class Silences(IDbContextFactory<VigilDbContext> dbFactory, TimePr
         return [.. rows.Select(r => (r.Id, Parse(r.Matchers)))];
     }
 
-    /// <summary>Why an alert with these labels on this service pages nobody now (a window or a silence), or null.</summary>
-    public static async Task<string?> ReasonAsync(VigilDbContext db, WorkspaceModel w, string? serviceId, IReadOnlyDictionary<string, string> labels, DateTimeOffset at, CancellationToken ct)
+    /// <summary>Why an alert with these labels on this service pages nobody now (a window, or one of the active silences read by <see cref="ActiveAsync"/>), or null.</summary>
+    public static string? Reason(WorkspaceModel w, string? serviceId, IReadOnlyDictionary<string, string> labels, DateTimeOffset at, IEnumerable<(long Id, IReadOnlyList<SilenceMatcher> Matchers)> active)
     {
         if (Suppression.OpenWindow(w, serviceId, at) is { } window) return $"maintenance window {window.Id ?? window.Cron} of {serviceId}";
-        foreach (var (id, matchers) in await ActiveAsync(db, at, ct))
+        foreach (var (id, matchers) in active)
             if (Suppression.Matches(matchers, labels)) return $"silence {id}";
         return null;
     }

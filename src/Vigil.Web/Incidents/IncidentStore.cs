@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Vigil.Core.Alerts;
 using Vigil.Core.Incidents;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
@@ -33,8 +34,15 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     /// Applies signals, in order, in <paramref name="db"/>'s current transaction; saves, does not commit. Incidents Vigil
     /// opens, resolves or has acknowledged by a sender are recorded in the audit log too, with the source as the actor.
     /// </summary>
-    public async Task ApplyAsync(VigilDbContext db, IEnumerable<AlertSignal> signals, CancellationToken ct)
+    /// <remarks>
+    /// A batch costs a few queries whatever its size: the alerts it names, the open incidents of its dedup keys and of
+    /// those alerts, and the active silences are loaded (tracked) first; every decision is then made on those entities
+    /// in memory, and everything is saved together, the audit records (which need the new incidents' ids) right after.
+    /// </remarks>
+    public async Task ApplyAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, CancellationToken ct)
     {
+        if (signals.Count == 0) return;
+        var batch = await Batch.LoadAsync(db, signals, time.GetUtcNow(), ct);
         var w = workspace.Current;
         foreach (var s in signals)
         {
@@ -42,33 +50,72 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
             switch (s.Kind)
             {
                 case SignalKind.Fire when s.Firing is { } firing:
-                {
-                    var (alert, wasFiring) = await AlertAsync(db, s.Source, s.IntegrationId, s.Fingerprint, ct);
-                    Set(alert, s, firing);
-                    await FireAsync(db, w, service, alert, wasFiring, s.Actor, s.Text ?? firing.Summary, firing, ct);
+                    Fire(db, batch, w, service, s, firing);
                     break;
-                }
                 case SignalKind.Resolve:
-                {
-                    if (await FindAlertAsync(db, s.Source, s.IntegrationId, s.Fingerprint, ct) is { Status: Firing } alert)
-                        await ResolveAsync(db, service, alert, s.At, s.Actor, s.Text ?? $"Resolved by the sender: {alert.Summary}", ct);
+                    if (batch.Alerts.GetValueOrDefault((s.Source, s.IntegrationId, s.Fingerprint)) is { Status: Firing } alert)
+                        await ResolveAsync(db, batch, service, alert, s.At, s.Actor, s.Text ?? $"Resolved by the sender: {alert.Summary}", ct);
                     break;
-                }
                 case SignalKind.Acknowledge:
-                {
-                    if (await OpenIncidentAsync(db, s.IncidentKey, ct) is { Status: "triggered" } incident)
+                    if (batch.Open.GetValueOrDefault(s.IncidentKey) is { Status: "triggered" } incident)
                     {
                         incident.Status = IncidentLifecycle.Name(IncidentStatus.Acknowledged);
                         incident.AcknowledgedAt = time.GetUtcNow();
                         incident.Timeline.Add(Entry("acknowledged", s.Actor, s.Text ?? "Acknowledged by the sender"));
-                        Audit(db, s.Actor, "incident.acknowledge", incident.Id, new { from = "triggered", to = incident.Status });
-                        await db.SaveChangesAsync(ct);
+                        batch.Audits.Add((incident, s.Actor, "incident.acknowledge", new { from = "triggered", to = incident.Status }));
                     }
                     break;
-                }
             }
         }
         await db.SaveChangesAsync(ct);
+        if (batch.Audits.Count == 0) return;
+        foreach (var (incident, actor, action, detail) in batch.Audits)
+        {
+            db.AuditEvents.Add(new AuditEvent
+            {
+                At = time.GetUtcNow(),
+                Actor = actor,
+                Action = action,
+                Target = $"incident:{incident.Id}",
+                Outcome = Security.AuditLog.Ok,
+                Detail = workspace.Redact(JsonSerializer.Serialize(detail, Json.Options)),
+            });
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>What a batch of signals works on: its alerts and open incidents, tracked, kept current as it goes.</summary>
+    private sealed class Batch
+    {
+        /// <summary>The batch's alerts by (source, integration, fingerprint), new ones included once created.</summary>
+        public Dictionary<(string, string, string), Alert> Alerts { get; } = [];
+
+        /// <summary>The open incident of each dedup key the batch touches.</summary>
+        public Dictionary<string, Incident> Open { get; } = [];
+
+        public List<(long Id, IReadOnlyList<SilenceMatcher> Matchers)> Silences { get; private set; } = [];
+
+        /// <summary>Audit records to write once the incidents have their ids.</summary>
+        public List<(Incident Incident, string Actor, string Action, object Detail)> Audits { get; } = [];
+
+        public static async Task<Batch> LoadAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, DateTimeOffset now, CancellationToken ct)
+        {
+            var batch = new Batch();
+            foreach (var group in signals.GroupBy(s => (s.Source, s.IntegrationId)))
+            {
+                var (source, integration) = group.Key;
+                var fingerprints = group.Select(s => s.Fingerprint).Distinct().ToList();
+                foreach (var a in await db.Alerts.Where(a => a.Source == source && a.IntegrationId == integration && fingerprints.Contains(a.Fingerprint)).ToListAsync(ct))
+                    batch.Alerts[(source, integration, a.Fingerprint)] = a;
+            }
+            var keys = signals.Select(s => s.IncidentKey).Concat(batch.Alerts.Values.Select(a => a.DedupKey)).Distinct().ToList();
+            var ids = batch.Alerts.Values.Where(a => a.IncidentId is not null).Select(a => a.IncidentId!.Value).Distinct().ToList();
+            // Loading them tracked also links each alert to its open incident (alert.Incident).
+            foreach (var i in await db.Incidents.Where(i => i.Status != Resolved && ((i.DedupKey != null && keys.Contains(i.DedupKey)) || ids.Contains(i.Id))).ToListAsync(ct))
+                if (i.DedupKey is not null) batch.Open[i.DedupKey] = i;
+            if (signals.Any(s => s.Kind == SignalKind.Fire)) batch.Silences = await Web.Alerts.Silences.ActiveAsync(db, now, ct);
+            return batch;
+        }
     }
 
     /// <summary>
@@ -159,18 +206,6 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     public IncidentTimelineEntry Entry(string kind, string actor, string text, string? data = null) =>
         new() { At = time.GetUtcNow(), Kind = kind, Actor = actor, Text = workspace.Redact(text), Data = data is null ? null : workspace.Redact(data) };
 
-    private static async Task<Alert?> FindAlertAsync(VigilDbContext db, string source, string integration, string fingerprint, CancellationToken ct) =>
-        db.Alerts.Local.FirstOrDefault(a => a.Source == source && a.IntegrationId == integration && a.Fingerprint == fingerprint)
-        ?? await db.Alerts.FirstOrDefaultAsync(a => a.Source == source && a.IntegrationId == integration && a.Fingerprint == fingerprint, ct);
-
-    private static async Task<(Alert Alert, bool WasFiring)> AlertAsync(VigilDbContext db, string source, string integration, string fingerprint, CancellationToken ct)
-    {
-        if (await FindAlertAsync(db, source, integration, fingerprint, ct) is { } found) return (found, found.Status == Firing);
-        var alert = new Alert { Source = source, IntegrationId = integration, Fingerprint = fingerprint, DedupKey = "", Severity = "", Status = Firing, Summary = "" };
-        db.Alerts.Add(alert);
-        return (alert, false);
-    }
-
     private void Set(Alert alert, AlertSignal s, FiringAlert firing)
     {
         if (alert.Status != Firing || alert.StartedAt == default) alert.StartedAt = s.At;
@@ -188,75 +223,60 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     /// <summary>An alert's summary as stored (at most 1,024 characters).</summary>
     public static string ClipSummary(string summary) => Clip(summary, 1024);
 
-    private void Audit(VigilDbContext db, string actor, string action, long incidentId, object detail) =>
-        db.AuditEvents.Add(new AuditEvent
-        {
-            At = time.GetUtcNow(),
-            Actor = actor,
-            Action = action,
-            Target = $"incident:{incidentId}",
-            Outcome = Security.AuditLog.Ok,
-            Detail = workspace.Redact(JsonSerializer.Serialize(detail, Json.Options)),
-        });
-
     /// <summary>Opens the alert's incident, or joins the open one with its dedup key; a repeat of a firing alert on it changes nothing more.</summary>
-    private async Task FireAsync(VigilDbContext db, WorkspaceModel w, Service? service, Alert alert, bool wasFiring, string actor, string text, FiringAlert firing, CancellationToken ct)
+    private void Fire(VigilDbContext db, Batch batch, WorkspaceModel w, Service? service, AlertSignal s, FiringAlert firing)
     {
-        var incident = await OpenIncidentAsync(db, alert.DedupKey, ct);
-        if (incident is not null && wasFiring && alert.IncidentId == incident.Id)
+        var key = (s.Source, s.IntegrationId, s.Fingerprint);
+        if (!batch.Alerts.TryGetValue(key, out var alert))
         {
-            await db.SaveChangesAsync(ct);
-            return;
+            alert = new Alert { Source = s.Source, IntegrationId = s.IntegrationId, Fingerprint = s.Fingerprint, DedupKey = "", Severity = "", Status = Firing, Summary = "" };
+            db.Alerts.Add(alert);
+            batch.Alerts[key] = alert;
         }
-        var opened = incident is null;
+        var wasFiring = alert.Status == Firing && alert.StartedAt != default;
+        Set(alert, s, firing);
+        var incident = batch.Open.GetValueOrDefault(alert.DedupKey);
+        if (incident is not null && wasFiring && ReferenceEquals(alert.Incident, incident)) return;
         if (incident is null)
         {
             var opening = firing.Opening;
             incident = Open(w, service, alert.ServiceId, alert.Severity, opening.Title, opening.Summary, alert.DedupKey, opening.Runbook);
-            incident.Timeline.Add(Entry("triggered", actor, text));
-            if (await Alerts.Silences.ReasonAsync(db, w, alert.ServiceId, firing.MatchLabels, time.GetUtcNow(), ct) is { } reason)
+            incident.Timeline.Add(Entry("triggered", s.Actor, s.Text ?? firing.Summary));
+            if (Alerts.Silences.Reason(w, alert.ServiceId, firing.MatchLabels, time.GetUtcNow(), batch.Silences) is { } reason)
             {
                 incident.Suppressed = true;
                 incident.Timeline.Add(Entry("suppressed", "vigil", $"Silenced by {reason}: recorded, nobody is paged."));
             }
             db.Incidents.Add(incident);
+            batch.Open[alert.DedupKey] = incident;
+            batch.Audits.Add((incident, s.Actor, "incident.open",
+                new { title = incident.Title, severity = incident.Severity, service = incident.ServiceId, dedup_key = incident.DedupKey, suppressed = incident.Suppressed }));
         }
         else
         {
-            incident.Timeline.Add(Entry("alert", actor, text));
+            incident.Timeline.Add(Entry("alert", s.Actor, s.Text ?? firing.Summary));
         }
         alert.Incident = incident;
-        await db.SaveChangesAsync(ct);
-        if (opened)
-        {
-            Audit(db, actor, "incident.open", incident.Id, new { title = incident.Title, severity = incident.Severity, service = incident.ServiceId, dedup_key = incident.DedupKey, suppressed = incident.Suppressed });
-        }
     }
 
     /// <summary>Resolves an alert; its incident resolves too once none of its alerts fires, unless the service says <c>auto_resolve: false</c>.</summary>
-    private async Task ResolveAsync(VigilDbContext db, Service? service, Alert alert, DateTimeOffset at, string actor, string text, CancellationToken ct)
+    private async Task ResolveAsync(VigilDbContext db, Batch batch, Service? service, Alert alert, DateTimeOffset at, string actor, string text, CancellationToken ct)
     {
         alert.Status = Resolved;
         alert.EndedAt = at;
         alert.LastEventAt = time.GetUtcNow();
-        var incident = alert.IncidentId is { } id
-            ? db.Incidents.Local.FirstOrDefault(i => i.Id == id && i.Status != Resolved) ?? await db.Incidents.FirstOrDefaultAsync(i => i.Id == id && i.Status != Resolved, ct)
-            : null;
-        if (incident is not null)
-        {
-            incident.Timeline.Add(Entry("alert", actor, text));
-            var othersFiring = db.Alerts.Local.Any(a => a.IncidentId == incident.Id && a != alert && a.Status == Firing)
-                || await db.Alerts.AnyAsync(a => a.IncidentId == incident.Id && a.Id != alert.Id && a.Status == Firing, ct);
-            if (!othersFiring && (service?.AutoResolve ?? true))
-            {
-                var from = incident.Status;
-                incident.Status = Resolved;
-                incident.ResolvedAt = time.GetUtcNow();
-                incident.Timeline.Add(Entry("resolved", "vigil", "Every alert on the incident has recovered: resolved automatically."));
-                Audit(db, actor, "incident.resolve", incident.Id, new { from, to = Resolved, automatic = true });
-            }
-        }
-        await db.SaveChangesAsync(ct);
+        if (alert.Incident is not { Status: not Resolved } incident) return;
+        incident.Timeline.Add(Entry("alert", actor, text));
+        // The incident's other firing alerts, loaded into the context: those the batch already changed keep their new state.
+        if (incident.Id != 0) await db.Alerts.Where(a => a.IncidentId == incident.Id && a.Status == Firing).LoadAsync(ct);
+        var othersFiring = db.Alerts.Local.Any(a => a != alert && a.Status == Firing && (ReferenceEquals(a.Incident, incident) || (incident.Id != 0 && a.IncidentId == incident.Id)));
+        if (othersFiring || !(service?.AutoResolve ?? true)) return;
+        var from = incident.Status;
+        incident.Status = Resolved;
+        incident.ResolvedAt = time.GetUtcNow();
+        incident.Timeline.Add(Entry("resolved", "vigil", "Every alert on the incident has recovered: resolved automatically."));
+        if (incident.DedupKey is not null && batch.Open.GetValueOrDefault(incident.DedupKey) == incident) batch.Open.Remove(incident.DedupKey);
+        batch.Audits.Add((incident, actor, "incident.resolve", new { from, to = Resolved, automatic = true }));
     }
 
     private static string Clip(string s, int max) => s.Length <= max ? s : s[..(max - 1)] + "…";

@@ -9,6 +9,7 @@ using Vigil.Core.Checks;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
 using Vigil.Web.Checks;
+using Vigil.Web.Incidents;
 using CheckResult = Vigil.Core.Checks.CheckResult;
 
 namespace Vigil.Web.Tests.Incidents;
@@ -135,6 +136,49 @@ public abstract class IncidentTests(Db provider)
         var all = await IncidentsAsync(host);
         Assert.Equal(2, all.Count);
         Assert.Equal("triggered", all[1].Status);
+    }
+
+    [Fact]
+    public async Task One_batch_of_signals_is_applied_in_order_with_every_automatic_change_audited()
+    {
+        await using var host = await StartAsync();
+        var store = host.App.Services.GetRequiredService<IncidentStore>();
+        var now = DateTimeOffset.UtcNow;
+        var firing = new FiringAlert("P1", "disk full", null, null, new Opening("Disk full", null, null), new Dictionary<string, string> { ["service"] = "backend" });
+        AlertSignal Fire(string fp) => new(SignalKind.Fire, "pagerduty", "pd", fp, "pd/disk", "backend", "pagerduty:pd", $"Triggered: {fp}", now, firing);
+        AlertSignal Resolve(string fp) => new(SignalKind.Resolve, "pagerduty", "pd", fp, "pd/disk", "backend", "pagerduty:pd", null, now);
+        var ack = new AlertSignal(SignalKind.Acknowledge, "pagerduty", "pd", "x", "pd/disk", "backend", "pagerduty:pd", null, now);
+
+        async Task ApplyAsync(params AlertSignal[] signals)
+        {
+            await using var db = await store.ContextAsync(Ct);
+            await using var tx = await db.Database.BeginTransactionAsync(Ct);
+            await store.ApplyAsync(db, signals, Ct);
+            await tx.CommitAsync(Ct);
+        }
+
+        // x opens, y joins, x recovers (y still fires), y recovers (resolved), x fires again (a new incident), the sender acknowledges it.
+        await ApplyAsync(Fire("x"), Fire("y"), Resolve("x"), Fire("x"), Resolve("x"), Resolve("y"), Fire("x"), ack);
+        var incidents = await IncidentsAsync(host);
+        Assert.Equal(2, incidents.Count);
+        Assert.Equal("resolved", incidents[0].Status);
+        Assert.Equal(["triggered", "alert", "alert", "alert", "alert", "alert", "resolved"], incidents[0].Timeline.OrderBy(e => e.Id).Select(e => e.Kind));
+        Assert.Equal("acknowledged", incidents[1].Status);
+        Assert.Equal(["triggered", "acknowledged"], incidents[1].Timeline.OrderBy(e => e.Id).Select(e => e.Kind));
+
+        // The next batch: y fires again and joins the open incident; a repeat of x changes nothing.
+        await ApplyAsync(Fire("y"), Fire("x"));
+        incidents = await IncidentsAsync(host);
+        Assert.Equal(2, incidents.Count);
+        Assert.Equal(3, incidents[1].Timeline.Count);
+        await using (var db = await store.ContextAsync(Ct))
+        {
+            Assert.Equal(2, await db.Alerts.CountAsync(a => a.IncidentId == incidents[1].Id && a.Status == "firing", Ct));
+            var audit = await db.AuditEvents.AsNoTracking().Where(e => e.Actor == "pagerduty:pd").OrderBy(e => e.Id).Select(e => new { e.Action, e.Target }).ToListAsync(Ct);
+            Assert.Equal(
+                [("incident.open", $"incident:{incidents[0].Id}"), ("incident.resolve", $"incident:{incidents[0].Id}"), ("incident.open", $"incident:{incidents[1].Id}"), ("incident.acknowledge", $"incident:{incidents[1].Id}")],
+                audit.Select(e => (e.Action, e.Target)));
+        }
     }
 
     [Fact]
