@@ -6,11 +6,12 @@ using Vigil.Storage;
 namespace Vigil.Web.Checks;
 
 /// <summary>
-/// Hand-written SQL for the check hot paths (results, states, rollups): one command reused per row inside one
-/// transaction is several times faster than EF's change tracker at thousands of rows a second, and the statements
-/// (<c>INSERT … ON CONFLICT DO UPDATE</c>, row-value <c>IN</c>) are the same on SQLite and PostgreSQL.
-/// Timestamps differ: Unix milliseconds on SQLite, <c>timestamptz</c> on PostgreSQL (see <see cref="VigilDbContext"/>);
-/// and the result writer on PostgreSQL sends each batch as one statement over arrays, to save a round trip per row.
+/// Hand-written SQL for the hot paths (check results, states and rollups; inbound events and the alert lookups of their
+/// batches): one command reused per row inside one transaction is several times faster than EF's change tracker at
+/// thousands of rows a second, and the statements (<c>INSERT … ON CONFLICT DO UPDATE</c>, row-value <c>IN</c>) are the
+/// same on SQLite and PostgreSQL. Timestamps differ: Unix milliseconds on SQLite, <c>timestamptz</c> on PostgreSQL (see
+/// <see cref="VigilDbContext"/>); and the writers on PostgreSQL send each batch as one statement over arrays, to save a
+/// round trip per row.
 /// </summary>
 internal static class Sql
 {
