@@ -131,44 +131,26 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
         await session.WriteAsync(batch, incidents, time.GetUtcNow(), ct);
     }
 
-    private async Task ResetSessionAsync()
-    {
-        if (session is null) return;
-        try
-        {
-            await session.DisposeAsync();
-        }
-        catch (Exception e)
-        {
-            log.LogDebug(e, "Closing the inbound writer's failed connection failed too");
-        }
-        session = null;
-    }
+    private async Task ResetSessionAsync() => session = await WriterSession.CloseAsync(session, log);
 
     /// <summary>The writer's connection and its prepared statements, kept across batches.</summary>
-    private sealed class Session : IAsyncDisposable
+    private sealed class Session : WriterSession
     {
-        private readonly VigilDbContext db;
-        private readonly DbConnection connection;
         private readonly DbCommand insert;
         private readonly DbCommand refresh;
         private readonly SignalLookup lookup;
-        private readonly bool sqlite;
 
-        private Session(VigilDbContext db)
+        private Session(VigilDbContext db) : base(db)
         {
-            this.db = db;
-            connection = db.Database.GetDbConnection();
-            sqlite = db.Database.IsSqlite();
-            lookup = new SignalLookup(connection, sqlite);
-            insert = Sql.Command(connection, null, sqlite
+            lookup = new SignalLookup(Connection, Sqlite);
+            insert = Sql.Command(Connection, null, Sqlite
                 ? "INSERT INTO inbound_events (integration_id, received_at, format, dedup_key, payload) VALUES (@i, @at, @f, @d, @p)"
                 : """
                   INSERT INTO inbound_events (integration_id, received_at, format, dedup_key, payload)
                   SELECT * FROM unnest(@i::text[], @at::timestamptz[], @f::text[], @d::text[], @p::text[])
                   """,
                 "@i", "@at", "@f", "@d", "@p");
-            refresh = Sql.Command(connection, null, sqlite
+            refresh = Sql.Command(Connection, null, Sqlite
                 ? "UPDATE alerts SET service_id = @s, severity = @sev, summary = @sum, labels = @l, details = @det, last_event_at = @at WHERE id = @id"
                 : """
                   UPDATE alerts AS a SET service_id = u.s, severity = u.sev, summary = u.sum, labels = u.l, details = u.det, last_event_at = u.at
@@ -178,37 +160,26 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                 "@id", "@s", "@sev", "@sum", "@l", "@det", "@at");
         }
 
-        public static async Task<Session> OpenAsync(IDbContextFactory<VigilDbContext> factory, CancellationToken ct)
-        {
-            var db = await factory.CreateDbContextAsync(ct);
-            try
-            {
-                await db.Database.OpenConnectionAsync(ct);
-                return new Session(db);
-            }
-            catch
-            {
-                await db.DisposeAsync();
-                throw;
-            }
-        }
+        public static Task<Session> OpenAsync(IDbContextFactory<VigilDbContext> factory, CancellationToken ct) => OpenAsync(factory, db => new Session(db), ct);
+
+        protected override IEnumerable<DbCommand> Statements => [insert, refresh, .. lookup.Statements];
 
         public async Task WriteAsync(List<InboundItem> batch, IncidentStore incidents, DateTimeOffset now, CancellationToken ct)
         {
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            await db.Database.UseTransactionAsync(tx, ct);
+            await using var tx = await Connection.BeginTransactionAsync(ct);
+            await Db.Database.UseTransactionAsync(tx, ct);
             try
             {
                 insert.Transaction = tx;
                 refresh.Transaction = tx;
                 var signals = batch.SelectMany(i => i.Signals).ToList();
                 var plan = signals.Count == 0 ? new SignalPlan() : await IncidentStore.PlanAsync(lookup, tx, signals, ct);
-                if (sqlite)
+                if (Sqlite)
                 {
                     foreach (var item in batch)
                     {
                         Sql.Set(insert, "@i", item.Integration.Id);
-                        Sql.Set(insert, "@at", Sql.Time(sqlite, now));
+                        Sql.Set(insert, "@at", Sql.Time(Sqlite, now));
                         Sql.Set(insert, "@f", item.Format);
                         Sql.Set(insert, "@d", item.DedupKey);
                         Sql.Set(insert, "@p", item.Payload);
@@ -223,7 +194,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                         Sql.Set(refresh, "@sum", IncidentStore.ClipSummary(f.Summary));
                         Sql.Set(refresh, "@l", f.Labels);
                         Sql.Set(refresh, "@det", f.Details);
-                        Sql.Set(refresh, "@at", Sql.Time(sqlite, now));
+                        Sql.Set(refresh, "@at", Sql.Time(Sqlite, now));
                         await refresh.ExecuteNonQueryAsync(ct);
                     }
                 }
@@ -248,22 +219,14 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                         await refresh.ExecuteNonQueryAsync(ct);
                     }
                 }
-                if (plan.Apply.Count > 0) await incidents.ApplyAsync(db, plan.Apply, ct);
+                if (plan.Apply.Count > 0) await incidents.ApplyAsync(Db, plan.Apply, ct);
                 await tx.CommitAsync(ct);
             }
             finally
             {
-                db.ChangeTracker.Clear();
-                await db.Database.UseTransactionAsync(null, CancellationToken.None);
+                Db.ChangeTracker.Clear();
+                await Db.Database.UseTransactionAsync(null, CancellationToken.None);
             }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await insert.DisposeAsync();
-            await refresh.DisposeAsync();
-            await lookup.DisposeAsync();
-            await db.DisposeAsync();
         }
     }
 }

@@ -270,39 +270,21 @@ public sealed class CheckResultWriter(
         return alerting;
     }
 
-    private async Task ResetSessionAsync()
-    {
-        if (session is null) return;
-        try
-        {
-            await session.DisposeAsync();
-        }
-        catch (Exception e)
-        {
-            log.LogDebug(e, "Closing the writer's failed connection failed too");
-        }
-        session = null;
-    }
+    private async Task ResetSessionAsync() => session = await WriterSession.CloseAsync(session, log);
 
     /// <summary>The writer's connection and its two prepared statements, kept across batches.</summary>
-    private sealed class Session : IAsyncDisposable
+    private sealed class Session : WriterSession
     {
-        private readonly VigilDbContext db;
-        private readonly DbConnection connection;
         private readonly DbCommand insert;
         private readonly DbCommand upsert;
-        private readonly bool sqlite;
         private readonly IncidentStore incidents;
 
-        private Session(VigilDbContext db, IncidentStore incidents)
+        private Session(VigilDbContext db, IncidentStore incidents) : base(db)
         {
-            this.db = db;
             this.incidents = incidents;
-            connection = db.Database.GetDbConnection();
-            sqlite = db.Database.IsSqlite();
             // SQLite is in-process, so a prepared statement per row costs little; PostgreSQL pays a network round trip
             // per statement, so there each batch is one statement over arrays (unnest), whatever its size.
-            insert = Sql.Command(connection, null, sqlite
+            insert = Sql.Command(Connection, null, Sqlite
                 ? "INSERT INTO check_results (service_id, check_id, at, status, latency_ms, message, value) VALUES (@s, @c, @at, @st, @l, @m, @v)"
                 : """
                   INSERT INTO check_results (service_id, check_id, at, status, latency_ms, message, value)
@@ -316,7 +298,7 @@ public sealed class CheckResultWriter(
                   alert_firing = excluded.alert_firing, alert_failures = excluded.alert_failures, alert_successes = excluded.alert_successes,
                   alert_failing_since = excluded.alert_failing_since
                 """;
-            upsert = Sql.Command(connection, null, (sqlite
+            upsert = Sql.Command(Connection, null, (Sqlite
                 ? """
                   INSERT INTO check_states (service_id, check_id, status, last_checked_at, latency_ms, message, consecutive_failures, consecutive_successes, failing_since,
                     alert_firing, alert_failures, alert_successes, alert_failing_since)
@@ -331,34 +313,24 @@ public sealed class CheckResultWriter(
                 "@s", "@c", "@st", "@at", "@l", "@m", "@f", "@ok", "@since", "@af", "@abad", "@agood", "@asince");
         }
 
-        public static async Task<Session> OpenAsync(IDbContextFactory<VigilDbContext> factory, IncidentStore incidents, CancellationToken ct)
-        {
-            var db = await factory.CreateDbContextAsync(ct);
-            try
-            {
-                await db.Database.OpenConnectionAsync(ct);
-                return new Session(db, incidents);
-            }
-            catch
-            {
-                await db.DisposeAsync();
-                throw;
-            }
-        }
+        public static Task<Session> OpenAsync(IDbContextFactory<VigilDbContext> factory, IncidentStore incidents, CancellationToken ct) =>
+            OpenAsync(factory, db => new Session(db, incidents), ct);
+
+        protected override IEnumerable<DbCommand> Statements => [insert, upsert];
 
         public async Task WriteAsync(List<CheckResult> batch, IReadOnlyList<((string Service, string Check) Key, State State, CheckResult Last)> states,
             List<AlertSignal> alerts, CancellationToken ct)
         {
-            await using var tx = await connection.BeginTransactionAsync(ct);
+            await using var tx = await Connection.BeginTransactionAsync(ct);
             insert.Transaction = tx;
             upsert.Transaction = tx;
-            if (sqlite)
+            if (Sqlite)
             {
                 foreach (var r in batch)
                 {
                     Sql.Set(insert, "@s", r.ServiceId);
                     Sql.Set(insert, "@c", r.CheckId);
-                    Sql.Set(insert, "@at", Sql.Time(sqlite, r.At));
+                    Sql.Set(insert, "@at", Sql.Time(Sqlite, r.At));
                     Sql.Set(insert, "@st", Sql.Status(r.Status));
                     Sql.Set(insert, "@l", r.LatencyMs);
                     Sql.Set(insert, "@m", r.Message);
@@ -370,16 +342,16 @@ public sealed class CheckResultWriter(
                     Sql.Set(upsert, "@s", service);
                     Sql.Set(upsert, "@c", check);
                     Sql.Set(upsert, "@st", Sql.Status(state.Status));
-                    Sql.Set(upsert, "@at", Sql.Time(sqlite, last.At));
+                    Sql.Set(upsert, "@at", Sql.Time(Sqlite, last.At));
                     Sql.Set(upsert, "@l", last.LatencyMs);
                     Sql.Set(upsert, "@m", last.Message);
                     Sql.Set(upsert, "@f", state.ConsecutiveFailures);
                     Sql.Set(upsert, "@ok", state.ConsecutiveSuccesses);
-                    Sql.Set(upsert, "@since", Sql.Time(sqlite, state.FailingSince));
+                    Sql.Set(upsert, "@since", Sql.Time(Sqlite, state.FailingSince));
                     Sql.Set(upsert, "@af", state.Alert.Firing);
                     Sql.Set(upsert, "@abad", state.Alert.Bad);
                     Sql.Set(upsert, "@agood", state.Alert.Good);
-                    Sql.Set(upsert, "@asince", Sql.Time(sqlite, state.Alert.BadSince));
+                    Sql.Set(upsert, "@asince", Sql.Time(Sqlite, state.Alert.BadSince));
                     await upsert.ExecuteNonQueryAsync(ct);
                 }
             }
@@ -411,25 +383,18 @@ public sealed class CheckResultWriter(
             if (alerts.Count > 0)
             {
                 // Alerts fired or resolved by this batch open, join or resolve incidents in the same transaction.
-                await db.Database.UseTransactionAsync(tx, ct);
+                await Db.Database.UseTransactionAsync(tx, ct);
                 try
                 {
-                    await incidents.ApplyAsync(db, alerts, ct);
+                    await incidents.ApplyAsync(Db, alerts, ct);
                 }
                 finally
                 {
-                    db.ChangeTracker.Clear();
-                    await db.Database.UseTransactionAsync(null, CancellationToken.None);
+                    Db.ChangeTracker.Clear();
+                    await Db.Database.UseTransactionAsync(null, CancellationToken.None);
                 }
             }
             await tx.CommitAsync(ct);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await insert.DisposeAsync();
-            await upsert.DisposeAsync();
-            await db.DisposeAsync();
         }
     }
 

@@ -296,7 +296,7 @@ public sealed class SignalPlan
 /// The two reads of <see cref="IncidentStore.PlanAsync"/> as statements prepared once for a connection. Hand-written:
 /// EF would generate an IN list's SQL again for each new number of keys; here the keys are one parameter.
 /// </summary>
-public sealed class SignalLookup : IAsyncDisposable
+public sealed class SignalLookup
 {
     private readonly bool sqlite;
     private readonly DbCommand alerts;
@@ -330,9 +330,6 @@ public sealed class SignalLookup : IAsyncDisposable
         return incidents;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await alerts.DisposeAsync();
-        await incidents.DisposeAsync();
-    }
+    /// <summary>Its prepared statements, disposed with the connection's owner.</summary>
+    public IEnumerable<DbCommand> Statements => [alerts, incidents];
 }
