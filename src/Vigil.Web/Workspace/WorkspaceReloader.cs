@@ -18,9 +18,16 @@ public sealed class WorkspaceReloader(VigilHostOptions options, WorkspaceState s
     private readonly SemaphoreSlim changed = new(0, 1);
     private string lastSeen = "";
 
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Taken while the host starts, not in ExecuteAsync: since .NET 10 that runs later on the thread pool, and an edit
+        // made in between (a test, a deploy script writing right after start) would become the baseline and never apply.
+        lastSeen = Stamp();
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        lastSeen = Stamp();
         using var watcher = Watch();
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
