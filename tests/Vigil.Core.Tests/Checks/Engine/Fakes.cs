@@ -17,8 +17,12 @@ internal sealed class CannedProbe(TimeProvider time, CheckKind kind = CheckKind.
 
     public async Task<Observation> ProbeAsync(Check check, ProbeContext context, CancellationToken ct)
     {
-        Calls.Enqueue((check.Id, time.GetUtcNow()));
-        if (Delay > TimeSpan.Zero) await Task.Delay(Delay, time, ct);
+        // The fake-time delay exists before the call is visible: a test that sees the call and then advances the clock
+        // must find the timer already registered, or the probe would wait for an advance that never comes.
+        var at = time.GetUtcNow();
+        var delay = Delay > TimeSpan.Zero ? Task.Delay(Delay, time, ct) : Task.CompletedTask;
+        Calls.Enqueue((check.Id, at));
+        await delay;
         return new Observation { Connected = true, ResponseTime = Delay, Value = 42 };
     }
 }
