@@ -74,21 +74,8 @@ public static class InboundApi
         .WithSummary("The inbound integrations with their keys and the URL to give the sender (admins: keys are secrets)")
         .Produces<Page<IntegrationDto>>();
 
-        app.MapPost("/v2/enqueue", async Task<IResult> (HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time) =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                var (result, outcome) = await PagerDutyAsync(http, registry, writer, workspace, time);
-                Count("pagerduty", outcome, started);
-                return result;
-            }
-            catch
-            {
-                Count("pagerduty", "failed", started);
-                throw;
-            }
-        })
+        app.MapPost("/v2/enqueue", (HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time) =>
+            CountedAsync("pagerduty", () => PagerDutyAsync(http, registry, writer, workspace, time)))
         .WithTags("Integrations")
         .WithSummary("PagerDuty Events API v2: trigger, acknowledge or resolve an alert (routing_key = a pagerduty integration's key)")
         .WithMetadata(new RequestSizeLimitAttribute(DrainBytes))
@@ -96,21 +83,8 @@ public static class InboundApi
         .Produces<PagerDutyResponse>(StatusCodes.Status400BadRequest)
         .Produces<PagerDutyResponse>(StatusCodes.Status429TooManyRequests);
 
-        app.MapPost("/api/v1/integrations/{key}/alertmanager", async Task<IResult> (string key, HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time) =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                var (result, outcome) = await AlertmanagerAsync(key, http, registry, writer, workspace, time);
-                Count("alertmanager", outcome, started);
-                return result;
-            }
-            catch
-            {
-                Count("alertmanager", "failed", started);
-                throw;
-            }
-        })
+        app.MapPost("/api/v1/integrations/{key}/alertmanager", (string key, HttpContext http, IntegrationRegistry registry, InboundWriter writer, WorkspaceState workspace, TimeProvider time) =>
+            CountedAsync("alertmanager", () => AlertmanagerAsync(key, http, registry, writer, workspace, time)))
         .WithTags("Integrations")
         .WithSummary("Alertmanager webhook (payload version 4); each alert is tracked by its fingerprint")
         .WithMetadata(new RequestSizeLimitAttribute(DrainBytes));
@@ -157,10 +131,21 @@ public static class InboundApi
         return (TypedResults.Ok(new { status = "success", alerts = n.Alerts.Count }), "accepted");
     }
 
-    private static void Count(string format, string outcome, long started)
+    /// <summary>Runs an inbound handler and counts its outcome and duration (<c>failed</c> when it throws).</summary>
+    private static async Task<IResult> CountedAsync(string format, Func<Task<(IResult Result, string Outcome)>> handle)
     {
-        Requests.WithLabels(format, outcome).Inc();
-        Duration.WithLabels(format).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "failed";
+        try
+        {
+            (var result, outcome) = await handle();
+            return result;
+        }
+        finally
+        {
+            Requests.WithLabels(format, outcome).Inc();
+            Duration.WithLabels(format).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
     }
 
     /// <summary>PagerDuty's <c>202</c>, written straight to the response (this is the ingest hot path).</summary>

@@ -229,11 +229,11 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
         var key = (s.Source, s.IntegrationId, s.Fingerprint);
         if (!batch.Alerts.TryGetValue(key, out var alert))
         {
-            alert = new Alert { Source = s.Source, IntegrationId = s.IntegrationId, Fingerprint = s.Fingerprint, DedupKey = "", Severity = "", Status = Firing, Summary = "" };
+            alert = new Alert { Source = s.Source, IntegrationId = s.IntegrationId, Fingerprint = s.Fingerprint, DedupKey = "", Severity = "", Status = Resolved, Summary = "" };
             db.Alerts.Add(alert);
             batch.Alerts[key] = alert;
         }
-        var wasFiring = alert.Status == Firing && alert.StartedAt != default;
+        var wasFiring = alert.Status == Firing;
         Set(alert, s, firing);
         var incident = batch.Open.GetValueOrDefault(alert.DedupKey);
         if (incident is not null && wasFiring && ReferenceEquals(alert.Incident, incident)) return;
