@@ -61,8 +61,16 @@ public sealed record Rotation
     public required TimeOnly HandoffTime { get; init; }
     public required DateOnly Start { get; init; }
     public required IReadOnlyList<string> Members { get; init; }
+    /// <summary>When the member on turn is on call; none means always.</summary>
+    public IReadOnlyList<Restriction> Restrictions { get; init; } = [];
     public required SourcePosition Position { get; init; }
 }
+
+/// <summary>
+/// A window of the week in the schedule's time zone: on each of <see cref="Days"/> from <see cref="From"/> to
+/// <see cref="Until"/>; an <see cref="Until"/> not after <see cref="From"/> ends on the next day (<c>18:00</c>–<c>09:00</c>).
+/// </summary>
+public sealed record Restriction(IReadOnlyList<DayOfWeek> Days, TimeOnly From, TimeOnly Until, SourcePosition Position);
 
 /// <summary>A layer of a schedule (primary, secondary …); the first layer with someone on call wins.</summary>
 public sealed record ScheduleLayer(string Id, Rotation Rotation, SourcePosition Position);

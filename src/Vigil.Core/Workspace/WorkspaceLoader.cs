@@ -238,7 +238,7 @@ public sealed partial class WorkspaceLoader
 
     private Rotation? ReadRotation(YamlNode node, string what)
     {
-        var m = r.Map(node, what, "every", "handoff", "start", "members");
+        var m = r.Map(node, what, "every", "handoff", "start", "members", "restrictions");
         if (m is null) return null;
         var every = m.Duration("every", TimeSpan.FromHours(1));
         if (every is null && !m.Has("every")) r.Error(m.Position, $"{what} is missing `every`", "add `every: 1w` (or 1d, 12h …)");
@@ -254,9 +254,21 @@ public sealed partial class WorkspaceLoader
             if (DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)) start = d;
             else r.Error(m.PositionOf("start"), $"`start`: '{s}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-02");
         }
+        if (day is not null && every is { } e && (e.Ticks % TimeSpan.TicksPerDay != 0 || e.Days % 7 != 0))
+        {
+            r.Error(m.PositionOf("every"), $"{what} hands off on a weekday but `every` is {Durations.Format(e)}, not whole weeks",
+                "use `every: 1w` (2w …) with a weekday handoff, or a handoff without a weekday (\"09:00\")");
+            every = null;
+        }
+        else if (every is { } d && d.Ticks % TimeSpan.TicksPerMinute != 0)
+        {
+            r.Error(m.PositionOf("every"), $"`every` in {what} is not a whole number of minutes", "write it as 1w, 1d, 12h or 90m");
+            every = null;
+        }
         var members = m.StrList("members");
         foreach (var (member, at) in members) Refer("user", member, at);
         if (members.Count == 0) r.Error(m.PositionOf("members"), $"{what} has no members", "add `members: [alice, bob]`");
+        var restrictions = m.Items("restrictions", n => ReadRestriction(n, what));
         if (every is null || start is null || members.Count == 0) return null;
         return new Rotation
         {
@@ -265,8 +277,77 @@ public sealed partial class WorkspaceLoader
             HandoffTime = time,
             Start = start.Value,
             Members = [.. members.Select(x => x.Value)],
+            Restrictions = restrictions,
             Position = m.Position,
         };
+    }
+
+    /// <summary><c>{ days: Mon-Fri, from: "09:00", until: "17:00" }</c>: the rotation's member is on call only then.</summary>
+    private Restriction? ReadRestriction(YamlNode node, string what)
+    {
+        var m = r.Map(node, $"a restriction of {what}", "days", "from", "until");
+        if (m is null) return null;
+        var days = new SortedSet<DayOfWeek>();
+        foreach (var (text, at) in m.StrList("days"))
+        {
+            if (!TryDays(text, days)) r.Error(at, $"`days`: '{text}' is not a weekday or a range of them", "write Mon, Mon-Fri, weekdays or weekends");
+        }
+        if (!m.Has("days")) foreach (var d in Enum.GetValues<DayOfWeek>()) days.Add(d);
+        var from = ClockTime(m, "from", "09:00");
+        var until = ClockTime(m, "until", "17:00");
+        if (from is null || until is null || days.Count == 0) return null;
+        return new Restriction([.. days], from.Value, until.Value, m.Position);
+    }
+
+    /// <summary>A time of day, <c>HH:mm</c>; <c>24:00</c> (only as an end) is read as midnight.</summary>
+    private TimeOnly? ClockTime(Map m, string key, string example)
+    {
+        var s = m.RequiredStr(key, example);
+        if (s is null) return null;
+        if (key == "until" && s.Trim() == "24:00") return TimeOnly.MinValue;
+        if (TimeOnly.TryParseExact(s.Trim(), ["HH:mm", "H:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t)) return t;
+        r.Error(m.PositionOf(key), $"`{key}`: '{s}' is not a time of day", $"write it as HH:mm, e.g. \"{example}\"");
+        return null;
+    }
+
+    private static bool TryDays(string text, SortedSet<DayOfWeek> days)
+    {
+        var t = text.Trim();
+        if (t.Equals("weekdays", StringComparison.OrdinalIgnoreCase)) t = "Mon-Fri";
+        if (t.Equals("weekends", StringComparison.OrdinalIgnoreCase))
+        {
+            days.Add(DayOfWeek.Saturday);
+            days.Add(DayOfWeek.Sunday);
+            return true;
+        }
+        var dash = t.IndexOf('-', StringComparison.Ordinal);
+        if (dash < 0)
+        {
+            if (TryDay(t) is not { } one) return false;
+            days.Add(one);
+            return true;
+        }
+        if (TryDay(t[..dash].Trim()) is not { } first || TryDay(t[(dash + 1)..].Trim()) is not { } last) return false;
+        // Mon-Fri, and also Fri-Mon across the weekend.
+        for (var d = first; ; d = (DayOfWeek)(((int)d + 1) % 7))
+        {
+            days.Add(d);
+            if (d == last) return true;
+        }
+    }
+
+    private static DayOfWeek? TryDay(string name)
+    {
+        var names = CultureInfo.InvariantCulture.DateTimeFormat;
+        for (var i = 0; i < 7; i++)
+        {
+            if (string.Equals(name, names.AbbreviatedDayNames[i], StringComparison.OrdinalIgnoreCase)
+                || string.Equals(name, names.DayNames[i], StringComparison.OrdinalIgnoreCase))
+            {
+                return (DayOfWeek)i;
+            }
+        }
+        return null;
     }
 
     private static bool TryHandoff(string text, out DayOfWeek? day, out TimeOnly time)
@@ -276,15 +357,7 @@ public sealed partial class WorkspaceLoader
         var timeText = parts[^1];
         if (parts.Length == 2)
         {
-            var names = CultureInfo.InvariantCulture.DateTimeFormat;
-            for (var i = 0; i < 7; i++)
-            {
-                if (string.Equals(parts[0], names.AbbreviatedDayNames[i], StringComparison.OrdinalIgnoreCase)
-                    || string.Equals(parts[0], names.DayNames[i], StringComparison.OrdinalIgnoreCase))
-                {
-                    day = (DayOfWeek)i;
-                }
-            }
+            day = TryDay(parts[0]);
             if (day is null)
             {
                 time = default;

@@ -31,7 +31,8 @@ public sealed class DocumentedKeysTests
                 rotation: { every: 1w, handoff: "Mon 09:00", start: 2026-11-02, members: [alice, bob] }
               - id: layered
                 layers:
-                  - { id: primary, rotation: { every: 1d, handoff: "09:00", start: 2026-11-02, members: [alice] } }
+                  - { id: primary, rotation: { every: 1d, handoff: "09:00", start: 2026-11-02, members: [alice], restrictions: [{ days: Mon-Fri, from: "09:00", until: "17:00" }] } }
+                  - { id: nights, rotation: { every: 1w, start: 2026-11-02, members: [bob], restrictions: [{ days: [weekdays, Sun], from: "17:00", until: "09:00" }, { days: [Sat], from: "00:00", until: "24:00" }] } }
                 overrides:
                   - { user: bob, from: "2026-11-20T09:00:00+01:00", until: "2026-11-21T09:00:00Z" }
             escalation_policies:
