@@ -10,6 +10,7 @@ using Vigil.Web.Health;
 using Vigil.Web.Heartbeats;
 using Vigil.Web.Http;
 using Vigil.Web.Incidents;
+using Vigil.Web.OnCall;
 using Vigil.Web.Logging;
 using Vigil.Web.Security;
 using Vigil.Web.Services;
@@ -72,6 +73,7 @@ public static class VigilHost
         builder.Services.AddVigilIncidents();
         builder.Services.AddVigilAlerts();
         builder.Services.AddVigilInbound();
+        builder.Services.AddVigilOnCall();
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -92,6 +94,7 @@ public static class VigilHost
         app.MapIncidentsApi();
         app.MapSilencesApi();
         app.MapInboundApi();
+        app.MapOnCallApi();
         return app;
     }
 

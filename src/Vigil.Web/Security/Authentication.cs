@@ -42,9 +42,23 @@ public sealed class BearerAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header)) return AuthenticateResult.NoResult();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return Fail("the Authorization header is not 'Bearer <token>'");
-        var (identity, reason) = await tokens.ValidateAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        string token;
+        if (!string.IsNullOrEmpty(header))
+        {
+            if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return Fail("the Authorization header is not 'Bearer <token>'");
+            token = header["Bearer ".Length..].Trim();
+        }
+        else if (IsCalendarFeed(Request) && Request.Query["token"].ToString() is { Length: > 0 } query)
+        {
+            // Calendar apps subscribe to a URL and cannot send a header: the iCalendar feeds (read-only) also take
+            // the token as ?token=. Use a viewer token made for it.
+            token = query;
+        }
+        else
+        {
+            return AuthenticateResult.NoResult();
+        }
+        var (identity, reason) = await tokens.ValidateAsync(token, Context.RequestAborted);
         if (identity is null) return Fail(reason ?? "invalid token");
         var claims = new[]
         {
@@ -82,6 +96,11 @@ public sealed class BearerAuthenticationHandler(
     }
 
     private string Target() => $"{Request.Method} {Request.Path}";
+
+    /// <summary>The read-only iCalendar feeds, the only places a token may come in the query string.</summary>
+    internal static bool IsCalendarFeed(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) && request.Path.StartsWithSegments("/api/v1", StringComparison.Ordinal)
+        && request.Path.Value!.EndsWith(".ics", StringComparison.Ordinal);
 }
 
 public static class SecurityServices
