@@ -127,6 +127,14 @@ public sealed record Channel
     public string? Path { get; init; }
     /// <summary>Extra HTTP headers for webhooks. Values are secrets (they usually carry tokens).</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    /// <summary>Webhook only: the key of the <c>X-Vigil-Signature</c> HMAC-SHA256 of each body. A secret.</summary>
+    public string? Secret { get; init; }
+    /// <summary>The incident events the channel is told of (<see cref="AllEvents"/> by default).</summary>
+    public IReadOnlyList<string> Events { get; init; } = AllEvents;
+
+    /// <summary>Every incident event a channel can be told of.</summary>
+    public static readonly IReadOnlyList<string> AllEvents = ["triggered", "acknowledged", "resolved"];
+
     /// <summary>Optional message template (Fluid syntax, rendered by the notification engine).</summary>
     public string? Template { get; init; }
     public required SourcePosition Position { get; init; }

@@ -418,7 +418,7 @@ public sealed partial class WorkspaceLoader
 
     private Channel? ReadChannel(YamlNode node)
     {
-        var m = r.Map(node, "a channel", "id", "type", "url", "smtp", "from", "to", "path", "headers", "template");
+        var m = r.Map(node, "a channel", "id", "type", "url", "smtp", "from", "to", "path", "headers", "secret", "events", "template");
         if (m is null) return null;
         var id = m.Id("ops");
         var type = m.Enum<ChannelType>("type", required: true, example: "webhook");
@@ -439,13 +439,14 @@ public sealed partial class WorkspaceLoader
                 path = m.RequiredStr("path", "logs/alerts.jsonl");
                 break;
         }
-        foreach (var key in new[] { "url", "smtp", "from", "path", "to", "headers" })
+        foreach (var key in new[] { "url", "smtp", "from", "path", "to", "headers", "secret" })
         {
             var used = key switch
             {
                 "url" => type is ChannelType.Webhook or ChannelType.Slack,
                 "smtp" or "from" or "to" => type is ChannelType.Email,
                 "path" => type is ChannelType.Jsonl,
+                "secret" => type is ChannelType.Webhook,
                 _ => type is ChannelType.Webhook or ChannelType.Slack,
             };
             if (!used && m.Has(key))
@@ -463,9 +464,24 @@ public sealed partial class WorkspaceLoader
             To = [.. m.StrList("to").Select(x => x.Value)],
             Path = path,
             Headers = m.StrMap("headers", secretValues: true),
+            Secret = m.Str("secret", secret: true),
+            Events = ChannelEvents(m),
             Template = m.Str("template"),
             Position = m.Position,
         };
+    }
+
+    /// <summary>Which incident events a channel is told of; all of them unless it says.</summary>
+    private IReadOnlyList<string> ChannelEvents(Map m)
+    {
+        if (!m.Has("events")) return Channel.AllEvents;
+        var events = new List<string>();
+        foreach (var (e, at) in m.StrList("events"))
+        {
+            if (Channel.AllEvents.Contains(e)) events.Add(e);
+            else r.Error(at, $"`events`: '{e}' is not an incident event", $"use any of {string.Join(", ", Channel.AllEvents)}");
+        }
+        return events;
     }
 
     private Integration? ReadIntegration(YamlNode node)

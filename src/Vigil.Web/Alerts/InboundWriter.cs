@@ -36,7 +36,7 @@ public sealed class InboundItem(Core.Workspace.Integration integration, string f
 /// <para>A batch that fails is retried event by event, each in its own transaction, so one event the database
 /// refuses fails alone (its sender gets a 5xx and retries) instead of taking the batch with it.</para>
 /// </remarks>
-public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, IncidentStore incidents, TimeProvider time, ILogger<InboundWriter> log) : BackgroundService
+public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, IncidentStore incidents, Notifications.OutboxDispatcher notifications, TimeProvider time, ILogger<InboundWriter> log) : BackgroundService
 {
     public const int BatchSize = 500;
 
@@ -128,7 +128,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
     private async Task WriteAsync(List<InboundItem> batch, CancellationToken ct)
     {
         session ??= await Session.OpenAsync(dbFactory, ct);
-        await session.WriteAsync(batch, incidents, time.GetUtcNow(), ct);
+        if (await session.WriteAsync(batch, incidents, time.GetUtcNow(), ct) > 0) notifications.Wake();
     }
 
     private async Task ResetSessionAsync() => session = await WriterSession.CloseAsync(session, log);
@@ -164,8 +164,10 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
 
         protected override IEnumerable<DbCommand> Statements => [insert, refresh, .. lookup.Statements];
 
-        public async Task WriteAsync(List<InboundItem> batch, IncidentStore incidents, DateTimeOffset now, CancellationToken ct)
+        /// <summary>Stores a batch and applies its signals in one transaction; returns how many notifications that queued.</summary>
+        public async Task<int> WriteAsync(List<InboundItem> batch, IncidentStore incidents, DateTimeOffset now, CancellationToken ct)
         {
+            var queued = 0;
             await using var tx = await Connection.BeginTransactionAsync(ct);
             await Db.Database.UseTransactionAsync(tx, ct);
             try
@@ -219,8 +221,9 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                         await refresh.ExecuteNonQueryAsync(ct);
                     }
                 }
-                if (plan.Apply.Count > 0) await incidents.ApplyAsync(Db, plan.Apply, ct);
+                if (plan.Apply.Count > 0) queued = await incidents.ApplyAsync(Db, plan.Apply, ct);
                 await tx.CommitAsync(ct);
+                return queued;
             }
             finally
             {

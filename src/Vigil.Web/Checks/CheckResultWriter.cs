@@ -36,6 +36,7 @@ public sealed class CheckResultWriter(
     CheckStateChanges changes,
     Core.Workspace.WorkspaceState workspace,
     IncidentStore incidents,
+    Notifications.OutboxDispatcher notifications,
     VigilHostOptions options,
     ILogger<CheckResultWriter> log) : BackgroundService, ICheckResultSink
 {
@@ -258,7 +259,8 @@ public sealed class CheckResultWriter(
         }
 
         session ??= await Session.OpenAsync(dbFactory, incidents, ct);
-        await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)).ToList(), AlertSignal.Of(workspace.Current, alertChanges), ct);
+        var queued = await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)).ToList(), AlertSignal.Of(workspace.Current, alertChanges), ct);
+        if (queued > 0) notifications.Wake();
         foreach (var (key, (state, _)) in next)
         {
             states[key] = state;
@@ -318,9 +320,11 @@ public sealed class CheckResultWriter(
 
         protected override IEnumerable<DbCommand> Statements => [insert, upsert];
 
-        public async Task WriteAsync(List<CheckResult> batch, IReadOnlyList<((string Service, string Check) Key, State State, CheckResult Last)> states,
+        /// <summary>Stores a batch and applies its alerts in one transaction; returns how many notifications that queued.</summary>
+        public async Task<int> WriteAsync(List<CheckResult> batch, IReadOnlyList<((string Service, string Check) Key, State State, CheckResult Last)> states,
             List<AlertSignal> alerts, CancellationToken ct)
         {
+            var queued = 0;
             await using var tx = await Connection.BeginTransactionAsync(ct);
             insert.Transaction = tx;
             upsert.Transaction = tx;
@@ -386,7 +390,7 @@ public sealed class CheckResultWriter(
                 await Db.Database.UseTransactionAsync(tx, ct);
                 try
                 {
-                    await incidents.ApplyAsync(Db, alerts, ct);
+                    queued = await incidents.ApplyAsync(Db, alerts, ct);
                 }
                 finally
                 {
@@ -395,6 +399,7 @@ public sealed class CheckResultWriter(
                 }
             }
             await tx.CommitAsync(ct);
+            return queued;
         }
     }
 

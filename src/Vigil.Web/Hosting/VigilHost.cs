@@ -10,6 +10,7 @@ using Vigil.Web.Health;
 using Vigil.Web.Heartbeats;
 using Vigil.Web.Http;
 using Vigil.Web.Incidents;
+using Vigil.Web.Notifications;
 using Vigil.Web.OnCall;
 using Vigil.Web.Logging;
 using Vigil.Web.Security;
@@ -74,6 +75,7 @@ public static class VigilHost
         builder.Services.AddVigilAlerts();
         builder.Services.AddVigilInbound();
         builder.Services.AddVigilOnCall();
+        builder.Services.AddVigilNotifications();
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -95,6 +97,7 @@ public static class VigilHost
         app.MapSilencesApi();
         app.MapInboundApi();
         app.MapOnCallApi();
+        app.MapNotificationsApi();
         return app;
     }
 

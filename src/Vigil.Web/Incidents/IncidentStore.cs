@@ -32,16 +32,18 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
 
     /// <summary>
     /// Applies signals, in order, in <paramref name="db"/>'s current transaction; saves, does not commit. Incidents Vigil
-    /// opens, resolves or has acknowledged by a sender are recorded in the audit log too, with the source as the actor.
+    /// opens, resolves or has acknowledged by a sender are recorded in the audit log too, with the source as the actor,
+    /// and their services' channels are notified (queued in the outbox). Returns how many notifications were queued:
+    /// after committing, the caller wakes the <see cref="Notifications.OutboxDispatcher"/> when there are some.
     /// </summary>
     /// <remarks>
     /// A batch costs a few queries whatever its size: the alerts it names, the open incidents of its dedup keys and of
     /// those alerts, and the active silences are loaded (tracked) first; every decision is then made on those entities
     /// in memory, and everything is saved together, the audit records (which need the new incidents' ids) right after.
     /// </remarks>
-    public async Task ApplyAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, CancellationToken ct)
+    public async Task<int> ApplyAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, CancellationToken ct)
     {
-        if (signals.Count == 0) return;
+        if (signals.Count == 0) return 0;
         var batch = await Batch.LoadAsync(db, signals, time.GetUtcNow(), ct);
         var w = workspace.Current;
         foreach (var s in signals)
@@ -68,9 +70,17 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
             }
         }
         await db.SaveChangesAsync(ct);
-        if (batch.Audits.Count == 0) return;
+        if (batch.Audits.Count == 0) return 0;
+        var queued = 0;
         foreach (var (incident, actor, action, detail) in batch.Audits)
         {
+            // Saved above, so the incident has its id; the notifications are saved and committed with the change.
+            queued += Notifications.Outbox.Enqueue(db, w, incident, action switch
+            {
+                "incident.open" => "triggered",
+                "incident.resolve" => "resolved",
+                _ => "acknowledged",
+            }, time.GetUtcNow());
             db.AuditEvents.Add(new AuditEvent
             {
                 At = time.GetUtcNow(),
@@ -82,6 +92,7 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
             });
         }
         await db.SaveChangesAsync(ct);
+        return queued;
     }
 
     /// <summary>What a batch of signals works on: its alerts and open incidents, tracked, kept current as it goes.</summary>

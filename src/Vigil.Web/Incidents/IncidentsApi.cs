@@ -6,6 +6,7 @@ using Vigil.Core.Incidents;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
 using Vigil.Web.Http;
+using Vigil.Web.Notifications;
 using Vigil.Web.Security;
 
 namespace Vigil.Web.Incidents;
@@ -109,7 +110,7 @@ public static class IncidentsApi
         .WithSummary("An incident's timeline, oldest first: alerts, status changes, notes, severity changes, pages and runbook steps")
         .Produces<Page<TimelineEntryDto>>();
 
-        api.MapPost("/", async Task<IResult> (CreateIncidentRequest body, IncidentStore store, WorkspaceState ws, AuditLog audit, HttpContext http) =>
+        api.MapPost("/", async Task<IResult> (CreateIncidentRequest body, IncidentStore store, WorkspaceState ws, AuditLog audit, OutboxDispatcher notifications, HttpContext http) =>
         {
             var w = ws.Current;
             var problems = new Dictionary<string, object?>();
@@ -140,7 +141,15 @@ public static class IncidentsApi
             incident.Assignee = body.Assignee;
             incident.Timeline.Add(store.Entry("triggered", actor, $"Opened by hand: {title}"));
             db.Incidents.Add(incident);
-            await db.SaveChangesAsync(ct);
+            await using (var tx = await db.Database.BeginTransactionAsync(ct))
+            {
+                await db.SaveChangesAsync(ct);
+                // With its id now: its notifications are committed with it.
+                Outbox.Enqueue(db, w, incident, "triggered", store.Now);
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+            }
+            notifications.Wake();
             await audit.RecordAsync(http, "incident.create", $"incident:{incident.Id}", AuditLog.Ok, new { title, severity, service = service?.Id, dedup_key = dedup });
             return TypedResults.Created($"/api/v1/incidents/{incident.Id}", ToDto(incident, w));
         })
@@ -304,11 +313,13 @@ public static class IncidentsApi
             }));
         }
         if (!string.IsNullOrWhiteSpace(note)) incident.Timeline.Add(store.Entry("note", actor, note.Trim()));
+        var queued = target != from ? Outbox.Enqueue(db, ws.Current, incident, Outbox.EventOf(incident.Status), now) : 0;
         if (!await TrySaveAsync(db, ct))
         {
             await audit.RecordAsync(http, $"incident.{action}", $"incident:{id}", AuditLog.Failed, new { reason = "changed concurrently" });
             return Concurrent(id);
         }
+        if (queued > 0) http.RequestServices.GetRequiredService<OutboxDispatcher>().Wake();
         await audit.RecordAsync(http, $"incident.{action}", $"incident:{id}", AuditLog.Ok, new { from = IncidentLifecycle.Name(from), to = incident.Status });
         return TypedResults.Ok(ToDto(incident, ws.Current));
     }

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Vigil.Core.Workspace;
+using Vigil.Storage;
+using Vigil.Web.Hosting;
+
+namespace Vigil.Web.Notifications;
+
+/// <summary>The incident as a notification carries it, frozen when the notification is queued.</summary>
+public sealed record NotifiedIncident(long Id, string Title, string Severity, string Status, string? Service, string? Summary, string? DedupKey,
+    DateTimeOffset OpenedAt, string Url, string? RunbookPath, string? RunbookSection);
+
+/// <summary>
+/// A notification's body: what happened (<c>event</c>: <c>triggered</c>, <c>acknowledged</c> or <c>resolved</c>), to
+/// which incident, when, and a one-line <c>text</c> for chat and mail subjects. Webhooks and JSONL files get it as is.
+/// </summary>
+public sealed record NotificationMessage(string Event, NotifiedIncident Incident, DateTimeOffset At, string Text, string Key);
+
+/// <summary>
+/// Queues notifications in the outbox, in the caller's unit of work: a change to an incident and the notifications it
+/// causes are saved (and committed) together, so a notification is never lost, and the unique event key means the same
+/// event is never queued twice.
+/// </summary>
+public static class Outbox
+{
+    public const string Pending = "pending";
+    public const string Sending = "sending";
+    public const string Sent = "sent";
+    public const string Failed = "failed";
+    public const string Dead = "dead";
+
+    /// <summary>Adds to <paramref name="db"/> (not saved) the notifications an incident event causes: one per channel of its
+    /// service's <c>notify</c> that takes this event. A suppressed incident notifies nobody. The incident must have its id.</summary>
+    public static int Enqueue(VigilDbContext db, WorkspaceModel w, Incident incident, string @event, DateTimeOffset at)
+    {
+        if (incident.Suppressed || incident.Id == 0) return 0;
+        var service = incident.ServiceId is null ? null : w.FindService(incident.ServiceId);
+        if (service is null) return 0;
+        var added = 0;
+        foreach (var channelId in service.Notify)
+        {
+            var channel = w.Channels.FirstOrDefault(c => c.Id == channelId);
+            if (channel is null || !channel.Events.Contains(@event)) continue;
+            var key = $"incident:{incident.Id}:{@event}:{at.UtcTicks}:channel:{channel.Id}";
+            db.Outbox.Add(new OutboxMessage
+            {
+                EventKey = key,
+                ChannelId = channel.Id,
+                Kind = $"incident.{@event}",
+                Payload = JsonSerializer.Serialize(Message(incident, @event, at, key), Json.Options),
+                State = Pending,
+                NextAttemptAt = at,
+                CreatedAt = at,
+            });
+            added++;
+        }
+        return added;
+    }
+
+    /// <summary>The incident event a lifecycle status leads to.</summary>
+    public static string EventOf(string status) => status switch
+    {
+        "acknowledged" => "acknowledged",
+        "resolved" => "resolved",
+        _ => "triggered",
+    };
+
+    /// <summary>The incident id in an outbox event key (<c>incident:ID:…</c>), or null.</summary>
+    public static long? IncidentOf(string eventKey)
+    {
+        var parts = eventKey.Split(':');
+        return parts.Length > 1 && parts[0] == "incident" && long.TryParse(parts[1], out var id) ? id : null;
+    }
+
+    private static NotificationMessage Message(Incident i, string @event, DateTimeOffset at, string key)
+    {
+        var verb = @event switch
+        {
+            "acknowledged" => "Acknowledged",
+            "resolved" => "Resolved",
+            _ => "Triggered",
+        };
+        var service = i.ServiceId is null ? "" : $" ({i.ServiceId})";
+        return new NotificationMessage(@event,
+            new NotifiedIncident(i.Id, i.Title, i.Severity, i.Status, i.ServiceId, i.Summary, i.DedupKey, i.OpenedAt, $"/api/v1/incidents/{i.Id}", i.RunbookPath, i.RunbookSection),
+            at, $"[{i.Severity}] {verb}: {i.Title}{service} — incident {i.Id}", key);
+    }
+}

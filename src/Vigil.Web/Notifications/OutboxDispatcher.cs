@@ -1,0 +1,224 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Prometheus;
+using Vigil.Core.Workspace;
+using Vigil.Storage;
+using Vigil.Web.Incidents;
+
+namespace Vigil.Web.Notifications;
+
+/// <summary>How a channel has been doing, as seen by this instance since it started.</summary>
+public sealed record ChannelHealth(int ConsecutiveFailures, DateTimeOffset? LastSentAt, DateTimeOffset? LastErrorAt, string? LastError);
+
+/// <summary>
+/// Delivers the outbox: claims due rows atomically (so two instances never send the same row at once), sends each
+/// through its channel, and records the outcome on the row and on the incident's timeline. A failure is retried with
+/// exponential back-off and jitter, up to <see cref="MaxAttempts"/> attempts or <see cref="MaxAge"/>, then the row is
+/// <c>dead</c>. It is woken in-process the moment a change that queued notifications commits (<see cref="Wake"/>), so
+/// it never waits for a timer on the way out; the timer only brings back retries.
+/// </summary>
+/// <remarks>
+/// A row is <c>sending</c> while claimed. If the process dies mid-send, the claim lapses after
+/// <see cref="ClaimFor"/> and the row is sent again with the same event key (sent as <c>X-Vigil-Event</c>), which a
+/// receiver can use to drop the repeat; nothing else ever sends a row twice.
+/// </remarks>
+public sealed class OutboxDispatcher(
+    IDbContextFactory<VigilDbContext> dbFactory,
+    WorkspaceState workspace,
+    IncidentStore store,
+    ChannelSenders senders,
+    TimeProvider time,
+    ILogger<OutboxDispatcher> log) : BackgroundService
+{
+    public const int MaxAttempts = 10;
+    public static readonly TimeSpan MaxAge = TimeSpan.FromHours(24);
+    public static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(2);
+    public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan LongestRetry = TimeSpan.FromMinutes(15);
+    private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
+    private const int BatchSize = 50;
+
+    private static readonly Counter Deliveries = Prometheus.Metrics.CreateCounter(
+        "vigil_notifications_total", "Notification delivery attempts, by channel and outcome (sent, failed: will retry, dead: gave up).", "channel", "outcome");
+
+    private static readonly Gauge Failing = Prometheus.Metrics.CreateGauge(
+        "vigil_channel_failing", "1 while a channel's latest deliveries (3 or more in a row) have failed.", "channel");
+
+    private readonly SemaphoreSlim wake = new(0, 1);
+    private readonly string instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private readonly ConcurrentDictionary<string, ChannelHealth> health = new();
+
+    /// <summary>Deliveries finished (sent, failed or dead) since start; for tests and benchmarks.</summary>
+    public long Finished => Interlocked.Read(ref finished);
+
+    private long finished;
+
+    /// <summary>Health by channel id, for <c>GET /api/v1/channels</c>.</summary>
+    public IReadOnlyDictionary<string, ChannelHealth> Health => health;
+
+    /// <summary>Something was queued and committed: deliver now.</summary>
+    public void Wake()
+    {
+        if (wake.CurrentCount == 0)
+        {
+            try
+            {
+                wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already awake.
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        wake.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var next = await RunOnceAsync(stoppingToken);
+                backoff = TimeSpan.FromSeconds(1);
+                if (next == TimeSpan.Zero) continue;
+                await WaitAsync(next, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "Delivering notifications failed; retrying in {Backoff}", backoff);
+                await WaitAsync(backoff, stoppingToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
+            }
+        }
+    }
+
+    private async Task WaitAsync(TimeSpan delay, CancellationToken ct)
+    {
+        using var timeout = new CancellationTokenSource(delay, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        try
+        {
+            await wake.WaitAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The timer: time to look for retries.
+        }
+    }
+
+    /// <summary>Delivers what is due; returns how long until the next row is due (zero: more is due now).</summary>
+    public async Task<TimeSpan> RunOnceAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var due = await db.Outbox.AsNoTracking()
+            .Where(o => (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && o.NextAttemptAt <= now
+                        && (o.ClaimedUntil == null || o.ClaimedUntil < now))
+            .OrderBy(o => o.NextAttemptAt).ThenBy(o => o.Id)
+            .Select(o => o.Id).Take(BatchSize).ToListAsync(ct);
+        var claimed = new List<OutboxMessage>();
+        foreach (var id in due)
+        {
+            var until = now + ClaimFor;
+            var won = await db.Outbox
+                .Where(o => o.Id == id && (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && (o.ClaimedUntil == null || o.ClaimedUntil < now))
+                .ExecuteUpdateAsync(u => u.SetProperty(o => o.State, Outbox.Sending).SetProperty(o => o.ClaimedBy, instance).SetProperty(o => o.ClaimedUntil, until), ct);
+            if (won == 1) claimed.Add(await db.Outbox.AsNoTracking().FirstAsync(o => o.Id == id, ct));
+        }
+        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, DeliverAsync);
+        if (due.Count == BatchSize) return TimeSpan.Zero;
+        var next = await db.Outbox.AsNoTracking()
+            .Where(o => o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending)
+            .OrderBy(o => o.NextAttemptAt).Select(o => (DateTimeOffset?)(o.ClaimedUntil > o.NextAttemptAt ? o.ClaimedUntil : o.NextAttemptAt)).FirstOrDefaultAsync(ct);
+        var wait = next is { } n ? n - time.GetUtcNow() : IdleCheck;
+        return wait <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : wait < IdleCheck ? wait : IdleCheck;
+    }
+
+    private async ValueTask DeliverAsync(OutboxMessage row, CancellationToken ct)
+    {
+        var w = workspace.Current;
+        var channel = w.Channels.FirstOrDefault(c => c.Id == row.ChannelId);
+        string outcome;
+        string? error = null;
+        try
+        {
+            if (channel is null) throw new DeliveryException($"channel '{row.ChannelId}' is no longer in the workspace", permanent: true);
+            await senders.SendAsync(w, channel, row.EventKey, row.Payload, ct);
+            outcome = Outbox.Sent;
+        }
+        catch (DeliveryException e)
+        {
+            error = workspace.Redact(e.Message);
+            outcome = e.Permanent ? Outbox.Dead : Outbox.Failed;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            error = workspace.Redact($"{e.GetType().Name}: {e.Message}");
+            outcome = Outbox.Failed;
+        }
+
+        var now = time.GetUtcNow();
+        var attempts = row.Attempts + 1;
+        if (outcome == Outbox.Failed && (attempts >= MaxAttempts || now - row.CreatedAt >= MaxAge)) outcome = Outbox.Dead;
+        var retryAt = now + Backoff(attempts);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var updated = await db.Outbox.Where(o => o.Id == row.Id && o.ClaimedBy == instance)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(o => o.State, outcome)
+                .SetProperty(o => o.Attempts, attempts)
+                .SetProperty(o => o.LastError, error)
+                .SetProperty(o => o.SentAt, outcome == Outbox.Sent ? now : null)
+                .SetProperty(o => o.NextAttemptAt, outcome == Outbox.Failed ? retryAt : row.NextAttemptAt)
+                .SetProperty(o => o.ClaimedBy, (string?)null)
+                .SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), ct);
+        if (updated == 0) return; // The claim lapsed and another worker took the row: its outcome is the one recorded.
+        if (Outbox.IncidentOf(row.EventKey) is { } incidentId)
+        {
+            var target = channel is null ? row.ChannelId : $"{channel.Id} ({channel.Type.ToString().ToLowerInvariant()})";
+            var entry = store.Entry("notification", "vigil", outcome switch
+            {
+                Outbox.Sent => $"Notified {target}: {row.Kind}" + (attempts > 1 ? $" (attempt {attempts})" : ""),
+                Outbox.Failed => $"Notifying {target} failed (attempt {attempts}): {error}; retrying at {retryAt:u}",
+                _ => $"Gave up notifying {target} after {attempts} attempt{(attempts == 1 ? "" : "s")}: {error}",
+            }, System.Text.Json.JsonSerializer.Serialize(new { channel = row.ChannelId, kind = row.Kind, outcome, attempts, key = row.EventKey }));
+            entry.IncidentId = incidentId;
+            db.IncidentTimeline.Add(entry);
+            await db.SaveChangesAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        Record(row.ChannelId, outcome, now, error);
+        Interlocked.Increment(ref finished);
+        if (outcome != Outbox.Sent) log.LogWarning("Notifying channel {Channel} of {Kind} failed ({Outcome}, attempt {Attempts}): {Error}", row.ChannelId, row.Kind, outcome, attempts, error);
+    }
+
+    private void Record(string channel, string outcome, DateTimeOffset at, string? error)
+    {
+        Deliveries.WithLabels(channel, outcome).Inc();
+        var h = health.AddOrUpdate(channel,
+            _ => outcome == Outbox.Sent ? new ChannelHealth(0, at, null, null) : new ChannelHealth(1, null, at, error),
+            (_, old) => outcome == Outbox.Sent ? old with { ConsecutiveFailures = 0, LastSentAt = at } : old with { ConsecutiveFailures = old.ConsecutiveFailures + 1, LastErrorAt = at, LastError = error });
+        Failing.WithLabels(channel).Set(IsFailing(h) ? 1 : 0);
+    }
+
+    /// <summary>Three failed deliveries in a row make a channel failing; one success clears it.</summary>
+    public static bool IsFailing(ChannelHealth h) => h.ConsecutiveFailures >= 3;
+
+    /// <summary>5 s, 10 s, 20 s … up to 15 min, each ±20% so retries of many rows do not arrive together.</summary>
+    public static TimeSpan Backoff(int attempts)
+    {
+        var ticks = Math.Min(FirstRetry.Ticks * Math.Pow(2, Math.Max(0, attempts - 1)), LongestRetry.Ticks);
+        return TimeSpan.FromTicks((long)(ticks * (0.8 + (Random.Shared.NextDouble() * 0.4))));
+    }
+}
