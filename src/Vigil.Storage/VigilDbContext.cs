@@ -151,6 +151,8 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
         {
             e.HasOne<Incident>().WithMany().HasForeignKey(x => x.IncidentId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(x => new { x.State, x.DueAt });
+            // One escalation per incident: two instances cannot both start one.
+            e.HasIndex(x => x.IncidentId).IsUnique();
         });
 
         modelBuilder.Entity<OutboxMessage>(e =>

@@ -47,6 +47,8 @@ public sealed record User
     public string? Phone { get; init; }
     /// <summary>A personal webhook; a secret (it usually embeds a token).</summary>
     public string? Webhook { get; init; }
+    /// <summary>A personal Slack-compatible incoming webhook; a secret.</summary>
+    public string? Slack { get; init; }
     public Role Role { get; init; } = Role.Viewer;
     public string? Timezone { get; init; }
     public required SourcePosition Position { get; init; }

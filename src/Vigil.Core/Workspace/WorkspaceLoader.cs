@@ -145,7 +145,7 @@ public sealed partial class WorkspaceLoader
 
     private User? ReadUser(YamlNode node)
     {
-        var m = r.Map(node, "a user", "id", "name", "email", "phone", "webhook", "role", "timezone");
+        var m = r.Map(node, "a user", "id", "name", "email", "phone", "webhook", "slack", "role", "timezone");
         if (m is null) return null;
         var id = m.Id("alice");
         if (id is null) return null;
@@ -158,6 +158,8 @@ public sealed partial class WorkspaceLoader
         if (tz is not null) CheckTimezone(tz, m.PositionOf("timezone"));
         var webhook = m.Str("webhook", secret: true);
         if (webhook is not null) CheckUrl(webhook, m.PositionOf("webhook"), "http", "https");
+        var slack = m.Str("slack", secret: true);
+        if (slack is not null) CheckUrl(slack, m.PositionOf("slack"), "http", "https");
         return new User
         {
             Id = id,
@@ -165,6 +167,7 @@ public sealed partial class WorkspaceLoader
             Email = email,
             Phone = m.Str("phone"),
             Webhook = webhook,
+            Slack = slack,
             Role = m.Enum<Role>("role") ?? Role.Viewer,
             Timezone = tz,
             Position = m.Position,

@@ -448,6 +448,7 @@ namespace Vigil.Storage.PostgreSql.Migrations
                         .HasName("pk_escalations");
 
                     b.HasIndex("IncidentId")
+                        .IsUnique()
                         .HasDatabaseName("ix_escalations_incident_id");
 
                     b.HasIndex("State", "DueAt")
@@ -1153,11 +1154,13 @@ namespace Vigil.Storage.PostgreSql.Migrations
 
             modelBuilder.Entity("Vigil.Storage.Alert", b =>
                 {
-                    b.HasOne("Vigil.Storage.Incident", null)
+                    b.HasOne("Vigil.Storage.Incident", "Incident")
                         .WithMany()
                         .HasForeignKey("IncidentId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_alerts_incidents_incident_id");
+
+                    b.Navigation("Incident");
                 });
 
             modelBuilder.Entity("Vigil.Storage.Escalation", b =>

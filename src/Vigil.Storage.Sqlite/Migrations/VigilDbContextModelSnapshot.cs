@@ -434,6 +434,7 @@ namespace Vigil.Storage.Sqlite.Migrations
                         .HasName("pk_escalations");
 
                     b.HasIndex("IncidentId")
+                        .IsUnique()
                         .HasDatabaseName("ix_escalations_incident_id");
 
                     b.HasIndex("State", "DueAt")
@@ -1119,11 +1120,13 @@ namespace Vigil.Storage.Sqlite.Migrations
 
             modelBuilder.Entity("Vigil.Storage.Alert", b =>
                 {
-                    b.HasOne("Vigil.Storage.Incident", null)
+                    b.HasOne("Vigil.Storage.Incident", "Incident")
                         .WithMany()
                         .HasForeignKey("IncidentId")
                         .OnDelete(DeleteBehavior.SetNull)
                         .HasConstraintName("fk_alerts_incidents_incident_id");
+
+                    b.Navigation("Incident");
                 });
 
             modelBuilder.Entity("Vigil.Storage.Escalation", b =>

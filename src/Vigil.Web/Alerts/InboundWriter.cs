@@ -36,7 +36,7 @@ public sealed class InboundItem(Core.Workspace.Integration integration, string f
 /// <para>A batch that fails is retried event by event, each in its own transaction, so one event the database
 /// refuses fails alone (its sender gets a 5xx and retries) instead of taking the batch with it.</para>
 /// </remarks>
-public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, IncidentStore incidents, Notifications.OutboxDispatcher notifications, TimeProvider time, ILogger<InboundWriter> log) : BackgroundService
+public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, IncidentStore incidents, Notifications.Paging notifications, TimeProvider time, ILogger<InboundWriter> log) : BackgroundService
 {
     public const int BatchSize = 500;
 

@@ -36,7 +36,7 @@ public sealed class CheckResultWriter(
     CheckStateChanges changes,
     Core.Workspace.WorkspaceState workspace,
     IncidentStore incidents,
-    Notifications.OutboxDispatcher notifications,
+    Notifications.Paging notifications,
     VigilHostOptions options,
     ILogger<CheckResultWriter> log) : BackgroundService, ICheckResultSink
 {

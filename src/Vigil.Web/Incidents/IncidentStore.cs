@@ -33,8 +33,9 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     /// <summary>
     /// Applies signals, in order, in <paramref name="db"/>'s current transaction; saves, does not commit. Incidents Vigil
     /// opens, resolves or has acknowledged by a sender are recorded in the audit log too, with the source as the actor,
-    /// and their services' channels are notified (queued in the outbox). Returns how many notifications were queued:
-    /// after committing, the caller wakes the <see cref="Notifications.OutboxDispatcher"/> when there are some.
+    /// their services' channels are notified (queued in the outbox) and paging incidents start their escalation. Returns
+    /// how many notifications and escalations that queued: after committing, the caller wakes <see cref="Notifications.Paging"/>
+    /// when there are some.
     /// </summary>
     /// <remarks>
     /// A batch costs a few queries whatever its size: the alerts it names, the open incidents of its dedup keys and of
@@ -81,6 +82,7 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
                 "incident.resolve" => "resolved",
                 _ => "acknowledged",
             }, time.GetUtcNow());
+            if (action == "incident.open" && Escalation.Escalations.Start(db, w, incident, time.GetUtcNow())) queued++;
             db.AuditEvents.Add(new AuditEvent
             {
                 At = time.GetUtcNow(),

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Vigil.Core.Incidents;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
+using Vigil.Web.Escalation;
 using Vigil.Web.Http;
 using Vigil.Web.Notifications;
 using Vigil.Web.Security;
@@ -110,7 +111,7 @@ public static class IncidentsApi
         .WithSummary("An incident's timeline, oldest first: alerts, status changes, notes, severity changes, pages and runbook steps")
         .Produces<Page<TimelineEntryDto>>();
 
-        api.MapPost("/", async Task<IResult> (CreateIncidentRequest body, IncidentStore store, WorkspaceState ws, AuditLog audit, OutboxDispatcher notifications, HttpContext http) =>
+        api.MapPost("/", async Task<IResult> (CreateIncidentRequest body, IncidentStore store, WorkspaceState ws, AuditLog audit, Paging notifications, HttpContext http) =>
         {
             var w = ws.Current;
             var problems = new Dictionary<string, object?>();
@@ -146,6 +147,7 @@ public static class IncidentsApi
                 await db.SaveChangesAsync(ct);
                 // With its id now: its notifications are committed with it.
                 Outbox.Enqueue(db, w, incident, "triggered", store.Now);
+                Escalations.Start(db, w, incident, store.Now);
                 await db.SaveChangesAsync(ct);
                 await tx.CommitAsync(ct);
             }
@@ -314,12 +316,17 @@ public static class IncidentsApi
         }
         if (!string.IsNullOrWhiteSpace(note)) incident.Timeline.Add(store.Entry("note", actor, note.Trim()));
         var queued = target != from ? Outbox.Enqueue(db, ws.Current, incident, Outbox.EventOf(incident.Status), now) : 0;
+        // Back to triggered (reopened, acknowledgement withdrawn): the escalation starts over, committed with the change.
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (target != from && target == IncidentStatus.Triggered && await Escalations.RestartAsync(db, ws.Current, incident, now, ct)) queued++;
         if (!await TrySaveAsync(db, ct))
         {
+            await tx.RollbackAsync(CancellationToken.None);
             await audit.RecordAsync(http, $"incident.{action}", $"incident:{id}", AuditLog.Failed, new { reason = "changed concurrently" });
             return Concurrent(id);
         }
-        if (queued > 0) http.RequestServices.GetRequiredService<OutboxDispatcher>().Wake();
+        await tx.CommitAsync(ct);
+        if (queued > 0) http.RequestServices.GetRequiredService<Paging>().Wake();
         await audit.RecordAsync(http, $"incident.{action}", $"incident:{id}", AuditLog.Ok, new { from = IncidentLifecycle.Name(from), to = incident.Status });
         return TypedResults.Ok(ToDto(incident, ws.Current));
     }

@@ -6,14 +6,14 @@ namespace Vigil.Web.Incidents;
 
 /// <summary>
 /// Records a missed response time: an incident still <c>triggered</c> after its severity's <c>respond_within</c> gets a
-/// <c>response_missed</c> timeline entry, once (the escalation engine acts on it).
+/// <c>response_missed</c> timeline entry, once, and its escalation's next step becomes due at once.
 /// </summary>
 /// <remarks>
 /// Each incident is claimed with a conditional update (<c>… WHERE response_missed_at IS NULL</c>) in the transaction
 /// that adds its entry, so a second instance or a pass after a crash never records it twice. Driven by
 /// <see cref="TimeProvider"/>, so tests move the clock instead of waiting.
 /// </remarks>
-public sealed class ResponseDeadlines(IDbContextFactory<VigilDbContext> dbFactory, IncidentStore store, VigilHostOptions options, ILogger<ResponseDeadlines> log)
+public sealed class ResponseDeadlines(IDbContextFactory<VigilDbContext> dbFactory, IncidentStore store, Notifications.Paging paging, VigilHostOptions options, ILogger<ResponseDeadlines> log)
     : BackgroundService
 {
     /// <summary>How often deadlines are looked at; a miss is recorded at most this late.</summary>
@@ -62,13 +62,18 @@ public sealed class ResponseDeadlines(IDbContextFactory<VigilDbContext> dbFactor
                 .Where(x => x.Id == i.Id && x.ResponseMissedAt == null && x.Status == "triggered")
                 .ExecuteUpdateAsync(u => u.SetProperty(x => x.ResponseMissedAt, now).SetProperty(x => x.Version, x => x.Version + 1), ct);
             if (claimed == 0) continue;
+            // The escalation does not wait out its current step: the next one is due now.
+            var escalated = await db.Escalations.Where(e => e.IncidentId == i.Id && e.State == Escalation.Escalations.Pending && e.DueAt > now)
+                .ExecuteUpdateAsync(u => u.SetProperty(e => e.DueAt, now), ct);
             var entry = store.Entry("response_missed", "vigil",
-                $"Not acknowledged within {Describe(i.AckDueAt!.Value - i.OpenedAt)} ({i.Severity}'s response time): due at {i.AckDueAt:u}.");
+                $"Not acknowledged within {Describe(i.AckDueAt!.Value - i.OpenedAt)} ({i.Severity}'s response time): due at {i.AckDueAt:u}."
+                + (escalated > 0 ? " Escalating to the next step now." : ""));
             entry.IncidentId = i.Id;
             db.IncidentTimeline.Add(entry);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             recorded++;
+            if (escalated > 0) paging.Wake();
         }
         return recorded;
     }

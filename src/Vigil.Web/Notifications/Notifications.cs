@@ -10,7 +10,8 @@ public sealed record NotifiedIncident(long Id, string Title, string Severity, st
     DateTimeOffset OpenedAt, string Url, string? RunbookPath, string? RunbookSection);
 
 /// <summary>
-/// A notification's body: what happened (<c>event</c>: <c>triggered</c>, <c>acknowledged</c> or <c>resolved</c>), to
+/// A notification's body: what happened (<c>event</c>: <c>triggered</c>, <c>acknowledged</c>, <c>resolved</c>, or
+/// <c>escalated</c> for a page from an escalation step), to
 /// which incident, when, and a one-line <c>text</c> for chat and mail subjects. Webhooks and JSONL files get it as is.
 /// </summary>
 public sealed record NotificationMessage(string Event, NotifiedIncident Incident, DateTimeOffset At, string Text, string Key);
@@ -40,20 +41,59 @@ public static class Outbox
         {
             var channel = w.Channels.FirstOrDefault(c => c.Id == channelId);
             if (channel is null || !channel.Events.Contains(@event)) continue;
-            var key = $"incident:{incident.Id}:{@event}:{at.UtcTicks}:channel:{channel.Id}";
-            db.Outbox.Add(new OutboxMessage
-            {
-                EventKey = key,
-                ChannelId = channel.Id,
-                Kind = $"incident.{@event}",
-                Payload = JsonSerializer.Serialize(Message(incident, @event, at, key), Json.Options),
-                State = Pending,
-                NextAttemptAt = at,
-                CreatedAt = at,
-            });
-            added++;
+            if (Add(db, incident, channel.Id, @event, $"incident:{incident.Id}:{@event}:{at.UtcTicks}:channel:{channel.Id}", at)) added++;
         }
         return added;
+    }
+
+    /// <summary>
+    /// The channel an outbox row goes to: a workspace channel by id, or a user's contact
+    /// (<c>user:ID:email|webhook|slack</c>: the personal webhook, or mail to the user's address through the workspace's
+    /// first email channel). Null, with why, when the workspace no longer has it.
+    /// </summary>
+    public static (Channel? Channel, string? Missing) Resolve(WorkspaceModel w, string channelId)
+    {
+        var parts = channelId.Split(':');
+        if (parts is not ["user", var userId, var contact])
+        {
+            return w.Channels.FirstOrDefault(c => c.Id == channelId) is { } c ? (c, null) : (null, $"channel '{channelId}' is no longer in the workspace");
+        }
+        if (w.Users.FirstOrDefault(u => u.Id == userId) is not { } user) return (null, $"user '{userId}' is no longer in the workspace");
+        Channel Personal(ChannelType type, string? url) => new() { Id = channelId, Type = type, Url = url, Position = user.Position };
+        return contact switch
+        {
+            "webhook" when user.Webhook is not null => (Personal(ChannelType.Webhook, user.Webhook), null),
+            "slack" when user.Slack is not null => (Personal(ChannelType.Slack, user.Slack), null),
+            "email" when user.Email is not null => w.Channels.FirstOrDefault(c => c.Type == ChannelType.Email) is { } mail
+                ? (mail with { Id = channelId, To = [user.Email] }, null)
+                : (null, $"the workspace has no email channel to send {userId}'s mail through"),
+            _ => (null, $"user '{userId}' has no {contact} contact any more"),
+        };
+    }
+
+    /// <summary>A user's contacts as outbox channel ids (<c>user:ID:CONTACT</c>); e-mail only when an email channel can carry it.</summary>
+    public static IEnumerable<string> ContactsOf(WorkspaceModel w, User user)
+    {
+        if (user.Email is not null && w.Channels.Any(c => c.Type == ChannelType.Email)) yield return $"user:{user.Id}:email";
+        if (user.Webhook is not null) yield return $"user:{user.Id}:webhook";
+        if (user.Slack is not null) yield return $"user:{user.Id}:slack";
+    }
+
+    /// <summary>Adds one notification (not saved) unless one with its key is already queued in this unit of work.</summary>
+    public static bool Add(VigilDbContext db, Incident incident, string channelId, string @event, string key, DateTimeOffset at)
+    {
+        if (db.Outbox.Local.Any(o => o.EventKey == key)) return false;
+        db.Outbox.Add(new OutboxMessage
+        {
+            EventKey = key,
+            ChannelId = channelId,
+            Kind = $"incident.{@event}",
+            Payload = JsonSerializer.Serialize(Message(incident, @event, at, key), Json.Options),
+            State = Pending,
+            NextAttemptAt = at,
+            CreatedAt = at,
+        });
+        return true;
     }
 
     /// <summary>The incident event a lifecycle status leads to.</summary>
@@ -77,6 +117,7 @@ public static class Outbox
         {
             "acknowledged" => "Acknowledged",
             "resolved" => "Resolved",
+            "escalated" => "Needs a responder",
             _ => "Triggered",
         };
         var service = i.ServiceId is null ? "" : $" ({i.ServiceId})";

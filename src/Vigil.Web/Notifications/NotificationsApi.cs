@@ -17,6 +17,9 @@ public static class NotificationsApi
         services.AddSingleton<ChannelSenders>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<Escalation.EscalationEngine>();
+        services.AddHostedService(sp => sp.GetRequiredService<Escalation.EscalationEngine>());
+        services.AddSingleton<Paging>();
         return services;
     }
 

@@ -7,6 +7,17 @@ using Vigil.Web.Incidents;
 
 namespace Vigil.Web.Notifications;
 
+/// <summary>Wakes the workers that page: the escalation engine and the outbox dispatcher. Called after a commit that
+/// queued notifications or started escalations.</summary>
+public sealed class Paging(OutboxDispatcher outbox, Escalation.EscalationEngine escalations)
+{
+    public void Wake()
+    {
+        escalations.Wake();
+        outbox.Wake();
+    }
+}
+
 /// <summary>How a channel has been doing, as seen by this instance since it started.</summary>
 public sealed record ChannelHealth(int ConsecutiveFailures, DateTimeOffset? LastSentAt, DateTimeOffset? LastErrorAt, string? LastError);
 
@@ -14,7 +25,7 @@ public sealed record ChannelHealth(int ConsecutiveFailures, DateTimeOffset? Last
 /// Delivers the outbox: claims due rows atomically (so two instances never send the same row at once), sends each
 /// through its channel, and records the outcome on the row and on the incident's timeline. A failure is retried with
 /// exponential back-off and jitter, up to <see cref="MaxAttempts"/> attempts or <see cref="MaxAge"/>, then the row is
-/// <c>dead</c>. It is woken in-process the moment a change that queued notifications commits (<see cref="Wake"/>), so
+/// <c>dead</c>. It is woken in-process the moment a change that queued notifications commits (<see cref="DueWorker.Wake"/>), so
 /// it never waits for a timer on the way out; the timer only brings back retries.
 /// </summary>
 /// <remarks>
@@ -28,14 +39,13 @@ public sealed class OutboxDispatcher(
     IncidentStore store,
     ChannelSenders senders,
     TimeProvider time,
-    ILogger<OutboxDispatcher> log) : BackgroundService
+    ILogger<OutboxDispatcher> log) : DueWorker(time, log, "Delivering notifications")
 {
     public const int MaxAttempts = 10;
     public static readonly TimeSpan MaxAge = TimeSpan.FromHours(24);
     public static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(2);
     public static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan LongestRetry = TimeSpan.FromMinutes(15);
-    private static readonly TimeSpan IdleCheck = TimeSpan.FromSeconds(30);
     private const int BatchSize = 50;
 
     private static readonly Counter Deliveries = Prometheus.Metrics.CreateCounter(
@@ -44,7 +54,6 @@ public sealed class OutboxDispatcher(
     private static readonly Gauge Failing = Prometheus.Metrics.CreateGauge(
         "vigil_channel_failing", "1 while a channel's latest deliveries (3 or more in a row) have failed.", "channel");
 
-    private readonly SemaphoreSlim wake = new(0, 1);
     private readonly string instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<string, ChannelHealth> health = new();
 
@@ -56,71 +65,10 @@ public sealed class OutboxDispatcher(
     /// <summary>Health by channel id, for <c>GET /api/v1/channels</c>.</summary>
     public IReadOnlyDictionary<string, ChannelHealth> Health => health;
 
-    /// <summary>Something was queued and committed: deliver now.</summary>
-    public void Wake()
-    {
-        if (wake.CurrentCount == 0)
-        {
-            try
-            {
-                wake.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already awake.
-            }
-        }
-    }
-
-    public override void Dispose()
-    {
-        wake.Dispose();
-        base.Dispose();
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var backoff = TimeSpan.FromSeconds(1);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var next = await RunOnceAsync(stoppingToken);
-                backoff = TimeSpan.FromSeconds(1);
-                if (next == TimeSpan.Zero) continue;
-                await WaitAsync(next, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "Delivering notifications failed; retrying in {Backoff}", backoff);
-                await WaitAsync(backoff, stoppingToken);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromMinutes(1).Ticks));
-            }
-        }
-    }
-
-    private async Task WaitAsync(TimeSpan delay, CancellationToken ct)
-    {
-        using var timeout = new CancellationTokenSource(delay, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-        try
-        {
-            await wake.WaitAsync(linked.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            // The timer: time to look for retries.
-        }
-    }
-
     /// <summary>Delivers what is due; returns how long until the next row is due (zero: more is due now).</summary>
-    public async Task<TimeSpan> RunOnceAsync(CancellationToken ct)
+    public override async Task<TimeSpan> RunOnceAsync(CancellationToken ct)
     {
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var due = await db.Outbox.AsNoTracking()
             .Where(o => (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && o.NextAttemptAt <= now
@@ -141,19 +89,18 @@ public sealed class OutboxDispatcher(
         var next = await db.Outbox.AsNoTracking()
             .Where(o => o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending)
             .OrderBy(o => o.NextAttemptAt).Select(o => (DateTimeOffset?)(o.ClaimedUntil > o.NextAttemptAt ? o.ClaimedUntil : o.NextAttemptAt)).FirstOrDefaultAsync(ct);
-        var wait = next is { } n ? n - time.GetUtcNow() : IdleCheck;
-        return wait <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : wait < IdleCheck ? wait : IdleCheck;
+        return Until(next);
     }
 
     private async ValueTask DeliverAsync(OutboxMessage row, CancellationToken ct)
     {
         var w = workspace.Current;
-        var channel = w.Channels.FirstOrDefault(c => c.Id == row.ChannelId);
+        var (channel, missing) = Outbox.Resolve(w, row.ChannelId);
         string outcome;
         string? error = null;
         try
         {
-            if (channel is null) throw new DeliveryException($"channel '{row.ChannelId}' is no longer in the workspace", permanent: true);
+            if (channel is null) throw new DeliveryException(missing!, permanent: true);
             await senders.SendAsync(w, channel, row.EventKey, row.Payload, ct);
             outcome = Outbox.Sent;
         }
@@ -168,7 +115,7 @@ public sealed class OutboxDispatcher(
             outcome = Outbox.Failed;
         }
 
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var attempts = row.Attempts + 1;
         if (outcome == Outbox.Failed && (attempts >= MaxAttempts || now - row.CreatedAt >= MaxAge)) outcome = Outbox.Dead;
         var retryAt = now + Backoff(attempts);

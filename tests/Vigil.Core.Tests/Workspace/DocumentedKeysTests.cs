@@ -23,7 +23,7 @@ public sealed class DocumentedKeysTests
               - { id: P2, name: High, respond_within: 1h, page: false }
             users:
               - { id: alice, name: Alice, email: alice@example.com, role: responder }
-              - { id: bob, name: Bob, email: bob@example.com, phone: "+49 30 1234567", webhook: "https://hooks.example.com/bob", role: admin, timezone: America/New_York }
+              - { id: bob, name: Bob, email: bob@example.com, phone: "+49 30 1234567", webhook: "https://hooks.example.com/bob", slack: "https://hooks.slack.com/services/T0/B0/x", role: admin, timezone: America/New_York }
             schedules:
               - id: primary
                 name: Primary
