@@ -74,7 +74,7 @@ public sealed class ChannelSenders : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new DeliveryException($"could not reach the receiver: {e.Message}", inner: e);
+            throw new DeliveryException($"could not reach the receiver: {e.InnerException?.Message ?? e.Message}", inner: e);
         }
         catch (TaskCanceledException e) when (!ct.IsCancellationRequested)
         {

@@ -56,6 +56,13 @@ public sealed class OutboxDispatcher(
 
     private readonly string instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<string, ChannelHealth> health = new();
+    private readonly SemaphoreSlim sending = new(MaxSending, MaxSending);
+    private readonly System.Threading.Channels.Channel<Delivery> outcomes = System.Threading.Channels.Channel.CreateUnbounded<Delivery>(new() { SingleReader = true });
+    private readonly CancellationTokenSource stopping = new();
+    private Task? recorder;
+
+    /// <summary>Deliveries in flight at once.</summary>
+    public const int MaxSending = 32;
 
     /// <summary>Deliveries finished (sent, failed or dead) since start; for tests and benchmarks.</summary>
     public long Finished => Interlocked.Read(ref finished);
@@ -75,24 +82,65 @@ public sealed class OutboxDispatcher(
                         && (o.ClaimedUntil == null || o.ClaimedUntil < now))
             .OrderBy(o => o.NextAttemptAt).ThenBy(o => o.Id)
             .Select(o => o.Id).Take(BatchSize).ToListAsync(ct);
-        var claimed = new List<OutboxMessage>();
-        foreach (var id in due)
+        if (due.Count > 0)
         {
+            // One statement claims the lot; what another instance claimed in between is left out by the same conditions.
             var until = now + ClaimFor;
-            var won = await db.Outbox
-                .Where(o => o.Id == id && (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && (o.ClaimedUntil == null || o.ClaimedUntil < now))
+            await db.Outbox
+                .Where(o => due.Contains(o.Id) && (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && (o.ClaimedUntil == null || o.ClaimedUntil < now))
                 .ExecuteUpdateAsync(u => u.SetProperty(o => o.State, Outbox.Sending).SetProperty(o => o.ClaimedBy, instance).SetProperty(o => o.ClaimedUntil, until), ct);
-            if (won == 1) claimed.Add(await db.Outbox.AsNoTracking().FirstAsync(o => o.Id == id, ct));
+            // Rows of `due` claimed by this instance are the ones just claimed: a row still in flight here has a live claim, so it was not due.
+            var claimed = await db.Outbox.AsNoTracking().Where(o => due.Contains(o.Id) && o.ClaimedBy == instance).OrderBy(o => o.Id).ToListAsync(ct);
+            foreach (var row in claimed)
+            {
+                // Sends run side by side (a slow receiver holds one slot, not the queue); outcomes are recorded in batches.
+                await sending.WaitAsync(ct);
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        outcomes.Writer.TryWrite(await SendAsync(row, ct));
+                    }
+                    finally
+                    {
+                        sending.Release();
+                    }
+                }, CancellationToken.None);
+            }
         }
-        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, DeliverAsync);
         if (due.Count == BatchSize) return TimeSpan.Zero;
         var next = await db.Outbox.AsNoTracking()
             .Where(o => o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending)
-            .OrderBy(o => o.NextAttemptAt).Select(o => (DateTimeOffset?)(o.ClaimedUntil > o.NextAttemptAt ? o.ClaimedUntil : o.NextAttemptAt)).FirstOrDefaultAsync(ct);
+            .Select(o => (DateTimeOffset?)(o.ClaimedUntil != null && o.ClaimedUntil > o.NextAttemptAt ? o.ClaimedUntil : o.NextAttemptAt))
+            .OrderBy(t => t).FirstOrDefaultAsync(ct);
         return Until(next);
     }
 
-    private async ValueTask DeliverAsync(OutboxMessage row, CancellationToken ct)
+    public override void Dispose()
+    {
+        sending.Dispose();
+        stopping.Dispose();
+        base.Dispose();
+    }
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        recorder = Task.Run(() => RecordOutcomesAsync(stopping.Token), CancellationToken.None);
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        outcomes.Writer.TryComplete();
+        if (recorder is not null) await recorder.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await stopping.CancelAsync();
+    }
+
+    /// <summary>A send's outcome, waiting to be recorded.</summary>
+    private sealed record Delivery(OutboxMessage Row, Channel? Channel, string Outcome, string? Error, int Attempts, DateTimeOffset At, DateTimeOffset RetryAt);
+
+    private async Task<Delivery> SendAsync(OutboxMessage row, CancellationToken ct)
     {
         var w = workspace.Current;
         var (channel, missing) = Outbox.Resolve(w, row.ChannelId);
@@ -109,45 +157,91 @@ public sealed class OutboxDispatcher(
             error = workspace.Redact(e.Message);
             outcome = e.Permanent ? Outbox.Dead : Outbox.Failed;
         }
-        catch (Exception e) when (!ct.IsCancellationRequested)
+        catch (Exception e)
         {
             error = workspace.Redact($"{e.GetType().Name}: {e.Message}");
             outcome = Outbox.Failed;
         }
-
         var now = Time.GetUtcNow();
         var attempts = row.Attempts + 1;
         if (outcome == Outbox.Failed && (attempts >= MaxAttempts || now - row.CreatedAt >= MaxAge)) outcome = Outbox.Dead;
-        var retryAt = now + Backoff(attempts);
+        return new Delivery(row, channel, outcome, error, attempts, now, now + Backoff(attempts));
+    }
+
+    /// <summary>Records outcomes as they come, all those waiting in one transaction: the rows, guarded by the claim, and
+    /// one timeline entry each.</summary>
+    private async Task RecordOutcomesAsync(CancellationToken ct)
+    {
+        var batch = new List<Delivery>();
+        while (await outcomes.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < BatchSize && outcomes.Reader.TryRead(out var d)) batch.Add(d);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await RecordAsync(batch, ct);
+                    break;
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested && attempt < 5)
+                {
+                    log.LogWarning(e, "Recording {Count} notification outcomes failed; retrying", batch.Count);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), Time, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    // The rows stay claimed; when the claim lapses they are sent again (same X-Vigil-Event key).
+                    log.LogError(e, "Could not record {Count} notification outcomes; they will be sent again", batch.Count);
+                    break;
+                }
+            }
+        }
+    }
+
+    private async Task RecordAsync(List<Delivery> batch, CancellationToken ct)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var updated = await db.Outbox.Where(o => o.Id == row.Id && o.ClaimedBy == instance)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(o => o.State, outcome)
-                .SetProperty(o => o.Attempts, attempts)
-                .SetProperty(o => o.LastError, error)
-                .SetProperty(o => o.SentAt, outcome == Outbox.Sent ? now : null)
-                .SetProperty(o => o.NextAttemptAt, outcome == Outbox.Failed ? retryAt : row.NextAttemptAt)
-                .SetProperty(o => o.ClaimedBy, (string?)null)
-                .SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), ct);
-        if (updated == 0) return; // The claim lapsed and another worker took the row: its outcome is the one recorded.
-        if (Outbox.IncidentOf(row.EventKey) is { } incidentId)
+        var recorded = new List<Delivery>();
+        foreach (var d in batch)
         {
-            var target = channel is null ? row.ChannelId : $"{channel.Id} ({channel.Type.ToString().ToLowerInvariant()})";
+            var (row, outcome, error, attempts) = (d.Row, d.Outcome, d.Error, d.Attempts);
+            DateTimeOffset? sentAt = outcome == Outbox.Sent ? d.At : null;
+            var nextAttempt = outcome == Outbox.Failed ? d.RetryAt : row.NextAttemptAt;
+            var updated = await db.Outbox.Where(o => o.Id == row.Id && o.ClaimedBy == instance)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(o => o.State, outcome)
+                    .SetProperty(o => o.Attempts, attempts)
+                    .SetProperty(o => o.LastError, error)
+                    .SetProperty(o => o.SentAt, sentAt)
+                    .SetProperty(o => o.NextAttemptAt, nextAttempt)
+                    .SetProperty(o => o.ClaimedBy, (string?)null)
+                    .SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), ct);
+            if (updated == 0) continue; // The claim lapsed and another worker took the row: its outcome is the one recorded.
+            recorded.Add(d);
+            if (Outbox.IncidentOf(row.EventKey) is not { } incidentId) continue;
+            var target = d.Channel is null ? row.ChannelId : $"{d.Channel.Id} ({d.Channel.Type.ToString().ToLowerInvariant()})";
             var entry = store.Entry("notification", "vigil", outcome switch
             {
                 Outbox.Sent => $"Notified {target}: {row.Kind}" + (attempts > 1 ? $" (attempt {attempts})" : ""),
-                Outbox.Failed => $"Notifying {target} failed (attempt {attempts}): {error}; retrying at {retryAt:u}",
+                Outbox.Failed => $"Notifying {target} failed (attempt {attempts}): {error}; retrying at {d.RetryAt:u}",
                 _ => $"Gave up notifying {target} after {attempts} attempt{(attempts == 1 ? "" : "s")}: {error}",
             }, System.Text.Json.JsonSerializer.Serialize(new { channel = row.ChannelId, kind = row.Kind, outcome, attempts, key = row.EventKey }));
             entry.IncidentId = incidentId;
             db.IncidentTimeline.Add(entry);
-            await db.SaveChangesAsync(ct);
         }
+        await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        Record(row.ChannelId, outcome, now, error);
-        Interlocked.Increment(ref finished);
-        if (outcome != Outbox.Sent) log.LogWarning("Notifying channel {Channel} of {Kind} failed ({Outcome}, attempt {Attempts}): {Error}", row.ChannelId, row.Kind, outcome, attempts, error);
+        foreach (var d in recorded)
+        {
+            Record(d.Row.ChannelId, d.Outcome, d.At, d.Error);
+            if (d.Outcome != Outbox.Sent)
+                log.LogWarning("Notifying channel {Channel} of {Kind} failed ({Outcome}, attempt {Attempts}): {Error}", d.Row.ChannelId, d.Row.Kind, d.Outcome, d.Attempts, d.Error);
+        }
+        Interlocked.Add(ref finished, recorded.Count);
+        // A retry may now be due earlier than the dispatcher's timer says.
+        if (recorded.Any(d => d.Outcome == Outbox.Failed)) Wake();
     }
 
     private void Record(string channel, string outcome, DateTimeOffset at, string? error)
