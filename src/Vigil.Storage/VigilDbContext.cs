@@ -48,6 +48,8 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
 
     public DbSet<IntegrationKey> IntegrationKeys => Set<IntegrationKey>();
 
+    public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
+
     public DbSet<ServerInstance> Instances => Set<ServerInstance>();
 
     public DbSet<Lease> Leases => Set<Lease>();
@@ -154,6 +156,8 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
             // One escalation per incident: two instances cannot both start one.
             e.HasIndex(x => x.IncidentId).IsUnique();
         });
+
+        modelBuilder.Entity<ServerKey>(e => e.HasKey(x => x.Name));
 
         modelBuilder.Entity<OutboxMessage>(e =>
         {

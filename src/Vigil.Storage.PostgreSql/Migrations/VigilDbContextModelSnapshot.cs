@@ -1030,6 +1030,27 @@ namespace Vigil.Storage.PostgreSql.Migrations
                     b.ToTable("instances");
                 });
 
+            modelBuilder.Entity("Vigil.Storage.ServerKey", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("text")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("value");
+
+                    b.HasKey("Name")
+                        .HasName("pk_server_keys");
+
+                    b.ToTable("server_keys");
+                });
+
             modelBuilder.Entity("Vigil.Storage.Silence", b =>
                 {
                     b.Property<long>("Id")

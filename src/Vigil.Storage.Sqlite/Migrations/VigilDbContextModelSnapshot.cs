@@ -1000,6 +1000,27 @@ namespace Vigil.Storage.Sqlite.Migrations
                     b.ToTable("instances");
                 });
 
+            modelBuilder.Entity("Vigil.Storage.ServerKey", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("value");
+
+                    b.HasKey("Name")
+                        .HasName("pk_server_keys");
+
+                    b.ToTable("server_keys");
+                });
+
             modelBuilder.Entity("Vigil.Storage.Silence", b =>
                 {
                     b.Property<long>("Id")

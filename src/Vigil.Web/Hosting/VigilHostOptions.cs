@@ -37,6 +37,17 @@ public sealed record VigilHostOptions
     public Action<IServiceCollection>? ConfigureServices { get; init; }
 
     public string ResolvedDataDirectory => DataDirectory ?? Path.Combine(WorkspaceDirectory, ".vigil");
+
+    /// <summary>
+    /// The address people reach this server at, for links in notifications: <c>VIGIL_PUBLIC_URL</c>, else the first
+    /// address the server listens on (<paramref name="listening"/>, or the first of <see cref="Urls"/>), a wildcard host
+    /// read as <c>localhost</c>.
+    /// </summary>
+    public string PublicUrl(string? listening = null) =>
+        (Environment("VIGIL_PUBLIC_URL") is { Length: > 0 } url ? url
+            : listening ?? Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? DefaultUrl)
+        .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal)
+        .Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://[::]", "://localhost", StringComparison.Ordinal).TrimEnd('/');
 }
 
 /// <summary>How the check engine runs and how long it keeps what it measured.</summary>

@@ -264,8 +264,12 @@ public static class IncidentsApi
         return app;
     }
 
-    private static async Task<IResult> ChangeStatusAsync(long id, string action, string? note, IncidentStore store, WorkspaceState ws, AuditLog audit, HttpContext http)
+    /// <summary>Applies a lifecycle action; <paramref name="actorOverride"/> names who acted when it is not the request's
+    /// token (a notification's action link).</summary>
+    internal static async Task<IResult> ChangeStatusAsync(long id, string action, string? note, IncidentStore store, WorkspaceState ws, AuditLog audit, HttpContext http, string? actorOverride = null)
     {
+        Task Audit(string what, string outcome, object detail) =>
+            audit.RecordAsync(actorOverride ?? AuditLog.Actor(http), what, $"incident:{id}", http.Connection.RemoteIpAddress?.ToString(), outcome, detail);
         var ct = http.RequestAborted;
         if (note is { Length: > MaxText }) return Errors.BadRequest($"text: at most {MaxText} characters.");
         await using var db = await store.ContextAsync(ct);
@@ -275,20 +279,20 @@ public static class IncidentsApi
         var (to, refusal) = IncidentLifecycle.Apply(from, action);
         if (to is not { } target)
         {
-            await audit.RecordAsync(http, $"incident.{action}", $"incident:{id}", AuditLog.Failed, new { reason = refusal, status = incident.Status });
+            await Audit($"incident.{action}", AuditLog.Failed, new { reason = refusal, status = incident.Status });
             return Errors.Problem("Conflict", 409, refusal);
         }
         if (target == from && string.IsNullOrWhiteSpace(note))
         {
-            await audit.RecordAsync(http, $"incident.{action}", $"incident:{id}", AuditLog.Ok, new { unchanged = true });
+            await Audit($"incident.{action}", AuditLog.Ok, new { unchanged = true });
             return TypedResults.Ok(ToDto(incident, ws.Current));
         }
         if (action == "reopen" && from == IncidentStatus.Resolved && incident.DedupKey is { } dedup && await IncidentStore.OpenIncidentAsync(db, dedup, ct) is { } other)
         {
-            await audit.RecordAsync(http, "incident.reopen", $"incident:{id}", AuditLog.Failed, new { reason = "another incident with the same dedup key is open", other = other.Id });
+            await Audit("incident.reopen", AuditLog.Failed, new { reason = "another incident with the same dedup key is open", other = other.Id });
             return Errors.Problem("Conflict", 409, $"Incident {other.Id} with the same dedup key '{dedup}' is open; work on that one.", new Dictionary<string, object?> { ["incident"] = other.Id });
         }
-        var actor = Actor(http);
+        var actor = actorOverride ?? Actor(http);
         var now = store.Now;
         if (target != from)
         {
@@ -322,12 +326,12 @@ public static class IncidentsApi
         if (!await TrySaveAsync(db, ct))
         {
             await tx.RollbackAsync(CancellationToken.None);
-            await audit.RecordAsync(http, $"incident.{action}", $"incident:{id}", AuditLog.Failed, new { reason = "changed concurrently" });
+            await Audit($"incident.{action}", AuditLog.Failed, new { reason = "changed concurrently" });
             return Concurrent(id);
         }
         await tx.CommitAsync(ct);
         if (queued > 0) http.RequestServices.GetRequiredService<Paging>().Wake();
-        await audit.RecordAsync(http, $"incident.{action}", $"incident:{id}", AuditLog.Ok, new { from = IncidentLifecycle.Name(from), to = incident.Status });
+        await Audit($"incident.{action}", AuditLog.Ok, new { from = IncidentLifecycle.Name(from), to = incident.Status });
         return TypedResults.Ok(ToDto(incident, ws.Current));
     }
 

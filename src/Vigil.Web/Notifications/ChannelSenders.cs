@@ -34,25 +34,38 @@ public sealed class ChannelSenders : IDisposable
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> fileLocks = new();
 
-    public async Task SendAsync(WorkspaceModel w, Channel channel, string eventKey, string payload, CancellationToken ct)
+    public async Task SendAsync(WorkspaceModel w, Channel channel, NotificationMessage message, CancellationToken ct)
     {
-        var message = JsonSerializer.Deserialize<NotificationMessage>(payload, Json.Options)
-            ?? throw new DeliveryException("the queued message is empty", permanent: true);
         switch (channel.Type)
         {
             case ChannelType.Webhook:
-                await PostAsync(channel, eventKey, payload, ct);
+                await PostAsync(channel, message.Key, JsonSerializer.Serialize(message, Json.Options), ct);
                 break;
             case ChannelType.Slack:
-                await PostAsync(channel, eventKey, JsonSerializer.Serialize(new { text = message.Text }), ct);
+                await PostAsync(channel, message.Key, JsonSerializer.Serialize(new { text = SlackText(message) }), ct);
                 break;
             case ChannelType.Jsonl:
-                await AppendAsync(w, channel, payload, ct);
+                await AppendAsync(w, channel, JsonSerializer.Serialize(message, Json.Options), ct);
                 break;
             case ChannelType.Email:
                 await MailAsync(channel, message, ct);
                 break;
         }
+    }
+
+    /// <summary>The message's text with its links in Slack's <c>&lt;url|label&gt;</c> form (Mattermost and Discord read it too).</summary>
+    private static string SlackText(NotificationMessage m)
+    {
+        var links = Links(m).Select(l => $"<{l.Url}|{l.Label}>").ToList();
+        return links.Count == 0 ? m.Text : $"{m.Text}\n{string.Join(" · ", links)}";
+    }
+
+    private static IEnumerable<(string Label, string Url)> Links(NotificationMessage m)
+    {
+        if (m.Links is not { } l) yield break;
+        yield return ("Open", l.Incident);
+        if (l.Acknowledge is not null) yield return ("Acknowledge", l.Acknowledge);
+        if (l.Resolve is not null) yield return ("Resolve", l.Resolve);
     }
 
     /// <summary>The HMAC-SHA256 of a body under a secret, as sent in <see cref="SignatureHeader"/>: <c>sha256=</c> and lowercase hex.</summary>
@@ -138,9 +151,11 @@ public sealed class ChannelSenders : IDisposable
         if (i.Service is not null) lines.Add(("Service", i.Service));
         if (i.Summary is not null) lines.Add(("Summary", i.Summary));
         if (i.RunbookPath is not null) lines.Add(("Runbook", i.RunbookPath + (i.RunbookSection is null ? "" : "#" + i.RunbookSection)));
-        lines.Add(("Link", i.Url));
-        var text = string.Join("\n", lines.Select(l => $"{l.Label}: {l.Value}"));
-        var html = "<table>" + string.Concat(lines.Select(l => $"<tr><th align=\"left\">{WebUtility.HtmlEncode(l.Label)}</th><td>{WebUtility.HtmlEncode(l.Value)}</td></tr>")) + "</table>";
+        var links = Links(message).ToList();
+        if (links.Count == 0) lines.Add(("Link", i.Url));
+        var text = string.Join("\n", lines.Concat(links.Select(l => (l.Label, Value: l.Url))).Select(l => $"{l.Label}: {l.Value}"));
+        var html = "<table>" + string.Concat(lines.Select(l => $"<tr><th align=\"left\">{WebUtility.HtmlEncode(l.Label)}</th><td>{WebUtility.HtmlEncode(l.Value)}</td></tr>")) + "</table>"
+                   + "<p>" + string.Join(" · ", links.Select(l => $"<a href=\"{WebUtility.HtmlEncode(l.Url)}\">{WebUtility.HtmlEncode(l.Label)}</a>")) + "</p>";
         mail.Body = new BodyBuilder { TextBody = $"{message.Text}\n\n{text}\n", HtmlBody = $"<p>{WebUtility.HtmlEncode(message.Text)}</p>{html}" }.ToMessageBody();
         mail.Headers.Add("X-Vigil-Event", message.Key);
 

@@ -12,9 +12,10 @@ public sealed record NotifiedIncident(long Id, string Title, string Severity, st
 /// <summary>
 /// A notification's body: what happened (<c>event</c>: <c>triggered</c>, <c>acknowledged</c>, <c>resolved</c>, or
 /// <c>escalated</c> for a page from an escalation step), to
-/// which incident, when, and a one-line <c>text</c> for chat and mail subjects. Webhooks and JSONL files get it as is.
+/// which incident, when, and a one-line <c>text</c> for chat and mail subjects; <c>links</c> (added when it is sent)
+/// open the incident and acknowledge or resolve it in one click. Webhooks and JSONL files get it as is.
 /// </summary>
-public sealed record NotificationMessage(string Event, NotifiedIncident Incident, DateTimeOffset At, string Text, string Key);
+public sealed record NotificationMessage(string Event, NotifiedIncident Incident, DateTimeOffset At, string Text, string Key, NotificationLinks? Links = null);
 
 /// <summary>
 /// Queues notifications in the outbox, in the caller's unit of work: a change to an incident and the notifications it

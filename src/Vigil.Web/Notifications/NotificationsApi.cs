@@ -15,6 +15,7 @@ public static class NotificationsApi
     public static IServiceCollection AddVigilNotifications(this IServiceCollection services)
     {
         services.AddSingleton<ChannelSenders>();
+        services.AddSingleton<ActionLinks>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddSingleton<Escalation.EscalationEngine>();
@@ -44,6 +45,7 @@ public static class NotificationsApi
         .RequireRole(Role.Viewer)
         .WithSummary("The notification channels and how their deliveries go; `failing` after three failures in a row")
         .Produces<Page<ChannelDto>>();
+        app.MapActionLinks();
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Prometheus;
@@ -38,6 +39,7 @@ public sealed class OutboxDispatcher(
     WorkspaceState workspace,
     IncidentStore store,
     ChannelSenders senders,
+    ActionLinks links,
     TimeProvider time,
     ILogger<OutboxDispatcher> log) : DueWorker(time, log, "Delivering notifications")
 {
@@ -149,7 +151,11 @@ public sealed class OutboxDispatcher(
         try
         {
             if (channel is null) throw new DeliveryException(missing!, permanent: true);
-            await senders.SendAsync(w, channel, row.EventKey, row.Payload, ct);
+            var message = JsonSerializer.Deserialize<NotificationMessage>(row.Payload, Hosting.Json.Options)
+                ?? throw new DeliveryException("the queued message is empty", permanent: true);
+            // The one-click links are made now, so they expire a day after they are sent, not after they were queued.
+            message = message with { Links = await links.ForAsync(message.Incident.Id, message.Event, row.ChannelId, ct) };
+            await senders.SendAsync(w, channel, message, ct);
             outcome = Outbox.Sent;
         }
         catch (DeliveryException e)

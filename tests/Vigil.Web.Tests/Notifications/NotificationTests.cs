@@ -132,7 +132,9 @@ public abstract class NotificationTests(Db provider)
         Assert.Equal((id, "Backend is down", "P1", "backend"), (first.GetProperty("incident").GetProperty("id").GetInt64(), first.GetProperty("incident").GetProperty("title").GetString(),
             first.GetProperty("incident").GetProperty("severity").GetString(), first.GetProperty("incident").GetProperty("service").GetString()));
         var slack = JsonDocument.Parse(receiver.Requests.Single(r => r.Path == "/slack").Body).RootElement;
-        Assert.Equal($"[P1] Triggered: Backend is down (backend) — incident {id}", slack.GetProperty("text").GetString());
+        var slackText = slack.GetProperty("text").GetString()!.Split('\n');
+        Assert.Equal($"[P1] Triggered: Backend is down (backend) — incident {id}", slackText[0]);
+        Assert.Matches(@"^<http://127\.0\.0\.1:\d+/api/v1/incidents/\d+\|Open> · <http://[^|]+/a/v1\.[^|]+\|Acknowledge> · <http://[^|]+/a/v1\.[^|]+\|Resolve>$", slackText[1]);
 
         var lines = await File.ReadAllLinesAsync(Path.Combine(host.WorkspaceDirectory, "logs", "alerts.jsonl"), Ct);
         Assert.Equal(["triggered", "acknowledged", "resolved"], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()));
@@ -148,6 +150,56 @@ public abstract class NotificationTests(Db provider)
         Assert.DoesNotContain(receiver.Url, channels["hook"].ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, channels["hook"].ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_notifications_one_click_links_acknowledge_and_resolve_only_after_a_confirming_post_and_are_audited()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await TestHost.StartAsync(Workspace(receiver).Replace("notify: [hook, chat, log]", "notify: [hook]", StringComparison.Ordinal), provider,
+            configure: o => o with { Time = time });
+        var id = await OpenAsync(host);
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 1)), "notified");
+        var links = JsonDocument.Parse(receiver.Requests.Single().Body).RootElement.GetProperty("links");
+        var ack = new Uri(links.GetProperty("acknowledge").GetString()!);
+        var resolve = new Uri(links.GetProperty("resolve").GetString()!);
+        Assert.Equal(host.Client.BaseAddress!.Authority, ack.Authority);
+        Assert.EndsWith($"/api/v1/incidents/{id}", links.GetProperty("incident").GetString(), StringComparison.Ordinal);
+
+        // Opening the link (a mail scanner does) changes nothing: it shows what the button will do.
+        var page = await host.Client.GetAsync(ack.PathAndQuery, Ct);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync(Ct);
+        Assert.Contains($"Acknowledge incident {id}?", html, StringComparison.Ordinal);
+        Assert.Contains("<form method=\"post\">", html, StringComparison.Ordinal);
+        Assert.Equal("triggered", await StatusAsync(host, id));
+
+        // A token altered to another action or incident is refused, and nothing changes.
+        var parts = ack.AbsolutePath["/a/".Length..].Split('.');
+        var forged = $"/a/v1.{System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1])).Replace("|acknowledge|", "|resolve|", StringComparison.Ordinal)))}.{parts[2]}";
+        Assert.Equal(HttpStatusCode.BadRequest, (await host.Client.PostAsync(forged, null, Ct)).StatusCode);
+        Assert.Equal("triggered", await StatusAsync(host, id));
+
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.PostAsync(ack.PathAndQuery, null, Ct)).StatusCode);
+        Assert.Equal("acknowledged", await StatusAsync(host, id));
+        // The acknowledge notification carries a resolve link only; an expired link is refused.
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 2)), "told of the acknowledgement");
+        var second = JsonDocument.Parse(receiver.Requests.Last().Body).RootElement.GetProperty("links");
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("acknowledge").ValueKind);
+        time.Advance(TimeSpan.FromHours(25));
+        var expired = await host.Client.PostAsync(resolve.PathAndQuery, null, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, expired.StatusCode);
+        Assert.Contains("expired", await expired.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal("acknowledged", await StatusAsync(host, id));
+
+        await using var db = await host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>().CreateDbContextAsync(Ct);
+        var audit = await db.AuditEvents.AsNoTracking().Where(e => e.Action.StartsWith("incident.")).OrderBy(e => e.Id).Select(e => new { e.Action, e.Actor, e.Outcome }).ToListAsync(Ct);
+        Assert.Contains(audit, a => a.Action == "incident.acknowledge" && a.Actor == "link:hook" && a.Outcome == "ok");
+        Assert.Equal(2, audit.Count(a => a.Action == "incident.link" && a.Outcome == "denied"));
+    }
+
+    private static async Task<string> StatusAsync(TestHost host, long id) =>
+        (await host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/incidents/{id}", Ct)).GetProperty("status").GetString()!;
 
     [Fact]
     public async Task A_receiver_that_fails_for_a_while_gets_every_notification_once_after_back_off_and_the_channel_shows_failing_meanwhile()
