@@ -141,18 +141,26 @@ public sealed class ChannelSenders : IDisposable
             mail.To.Add(address);
         }
         mail.Subject = message.Text;
-        var i = message.Incident;
-        var lines = new List<(string Label, string Value)>
+        var lines = new List<(string Label, string Value)>();
+        if (message.Incident is { } i)
         {
-            ("Incident", $"{i.Id}: {i.Title}"),
-            ("Status", i.Status),
-            ("Severity", i.Severity),
-        };
-        if (i.Service is not null) lines.Add(("Service", i.Service));
-        if (i.Summary is not null) lines.Add(("Summary", i.Summary));
-        if (i.RunbookPath is not null) lines.Add(("Runbook", i.RunbookPath + (i.RunbookSection is null ? "" : "#" + i.RunbookSection)));
+            lines.Add(("Incident", $"{i.Id}: {i.Title}"));
+            lines.Add(("Status", i.Status));
+            lines.Add(("Severity", i.Severity));
+            if (i.Service is not null) lines.Add(("Service", i.Service));
+            if (i.Summary is not null) lines.Add(("Summary", i.Summary));
+            if (i.RunbookPath is not null) lines.Add(("Runbook", i.RunbookPath + (i.RunbookSection is null ? "" : "#" + i.RunbookSection)));
+            if (message.Links is null) lines.Add(("Link", i.Url));
+        }
+        if (message.Handoff is { } h)
+        {
+            lines.Add(("Schedule", h.Schedule));
+            lines.Add(("Shift", $"{h.From:u} to {h.Until:u}"));
+            if (h.Previous is not null) lines.Add(("From", h.Previous));
+            lines.AddRange(h.OpenIncidents.Select(o => ("Open incident", $"{o.Id}: [{o.Severity}] {o.Title} ({o.Status})")));
+            lines.AddRange(h.Maintenance.Select(m => ("Maintenance", $"{string.Join(", ", m.Services)} {m.From:u} to {m.Until:u}")));
+        }
         var links = Links(message).ToList();
-        if (links.Count == 0) lines.Add(("Link", i.Url));
         var text = string.Join("\n", lines.Concat(links.Select(l => (l.Label, Value: l.Url))).Select(l => $"{l.Label}: {l.Value}"));
         var html = "<table>" + string.Concat(lines.Select(l => $"<tr><th align=\"left\">{WebUtility.HtmlEncode(l.Label)}</th><td>{WebUtility.HtmlEncode(l.Value)}</td></tr>")) + "</table>"
                    + "<p>" + string.Join(" · ", links.Select(l => $"<a href=\"{WebUtility.HtmlEncode(l.Url)}\">{WebUtility.HtmlEncode(l.Label)}</a>")) + "</p>";

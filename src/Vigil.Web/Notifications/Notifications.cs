@@ -15,7 +15,18 @@ public sealed record NotifiedIncident(long Id, string Title, string Severity, st
 /// which incident, when, and a one-line <c>text</c> for chat and mail subjects; <c>links</c> (added when it is sent)
 /// open the incident and acknowledge or resolve it in one click. Webhooks and JSONL files get it as is.
 /// </summary>
-public sealed record NotificationMessage(string Event, NotifiedIncident Incident, DateTimeOffset At, string Text, string Key, NotificationLinks? Links = null);
+public sealed record NotificationMessage(string Event, NotifiedIncident? Incident, DateTimeOffset At, string Text, string Key, NotificationLinks? Links = null,
+    HandoffNotice? Handoff = null);
+
+/// <summary>An incident as a handoff notice lists it.</summary>
+public sealed record OpenIncident(long Id, string Title, string Severity, string Status, string? Service, DateTimeOffset OpenedAt);
+
+/// <summary>A maintenance window that opens during the incoming shift.</summary>
+public sealed record UpcomingMaintenance(string? Id, IReadOnlyList<string> Services, DateTimeOffset From, DateTimeOffset Until);
+
+/// <summary>What the incoming on-call person is told at a handoff (<c>event: "handoff"</c>, no incident).</summary>
+public sealed record HandoffNotice(string Schedule, string User, DateTimeOffset From, DateTimeOffset Until, string? Previous,
+    IReadOnlyList<OpenIncident> OpenIncidents, IReadOnlyList<UpcomingMaintenance> Maintenance);
 
 /// <summary>
 /// Queues notifications in the outbox, in the caller's unit of work: a change to an incident and the notifications it

@@ -154,7 +154,7 @@ public sealed class OutboxDispatcher(
             var message = JsonSerializer.Deserialize<NotificationMessage>(row.Payload, Hosting.Json.Options)
                 ?? throw new DeliveryException("the queued message is empty", permanent: true);
             // The one-click links are made now, so they expire a day after they are sent, not after they were queued.
-            message = message with { Links = await links.ForAsync(message.Incident.Id, message.Event, row.ChannelId, ct) };
+            if (message.Incident is { } incident) message = message with { Links = await links.ForAsync(incident.Id, message.Event, row.ChannelId, ct) };
             await senders.SendAsync(w, channel, message, ct);
             outcome = Outbox.Sent;
         }

@@ -45,6 +45,8 @@ public sealed class OnCallSchedules(WorkspaceState workspace, IDbContextFactory<
     /// <summary>The schedule's overrides that overlap [from, until): the workspace's first, then the stored ones oldest first (a later one wins).</summary>
     public async Task<IReadOnlyList<OverrideSpan>> OverridesAsync(Schedule schedule, DateTimeOffset from, DateTimeOffset until, CancellationToken ct)
     {
+        // In UTC: PostgreSQL takes only UTC instants, and shift bounds come in the schedule's offset.
+        (from, until) = (from.ToUniversalTime(), until.ToUniversalTime());
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var stored = await db.ScheduleOverrides.AsNoTracking()
             .Where(o => o.ScheduleId == schedule.Id && o.EndsAt > from && o.StartsAt < until)
@@ -74,7 +76,13 @@ public static class OnCallApi
     private static readonly TimeSpan FeedAhead = TimeSpan.FromDays(180);
     private const int MaxReason = 2_000;
 
-    public static IServiceCollection AddVigilOnCall(this IServiceCollection services) => services.AddSingleton<OnCallSchedules>();
+    public static IServiceCollection AddVigilOnCall(this IServiceCollection services)
+    {
+        services.AddSingleton<OnCallSchedules>();
+        services.AddSingleton<HandoffNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<HandoffNotifier>());
+        return services;
+    }
 
     public static IEndpointRouteBuilder MapOnCallApi(this IEndpointRouteBuilder app)
     {
