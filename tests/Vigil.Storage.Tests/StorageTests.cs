@@ -14,7 +14,7 @@ public abstract class StorageTests
         "api_tokens", "audit_events", "check_results", "check_rollups", "check_states", "heartbeats",
         "heartbeat_pings", "alerts", "incidents", "incident_timeline", "escalations", "outbox", "inbound_events",
         "schedule_overrides", "silences", "step_executions", "maintenance_runs", "postmortems", "integration_keys",
-        "instances", "leases",
+        "instances", "leases", "server_keys",
     ];
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -110,7 +110,20 @@ public sealed class TestHost : IAsyncDisposable
         return (test.ConnectionString, async () =>
         {
             NpgsqlConnection.ClearAllPools();
-            await ExecAsync(admin.ConnectionString, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            // FORCE ends the test's own sessions; an autovacuum worker in the database (a superuser's) cannot be ended by
+            // this role, but leaves by itself within moments: try again.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await ExecAsync(admin.ConnectionString, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    return;
+                }
+                catch (PostgresException e) when (e.SqlState is "42501" or "55006" && attempt < 20)
+                {
+                    await Task.Delay(250);
+                }
+            }
         });
     }
 
