@@ -4,8 +4,40 @@ using Vigil.Storage;
 using Vigil.Web.Incidents;
 using Vigil.Web.Notifications;
 using Vigil.Web.OnCall;
+using Vigil.Web.Security;
 
 namespace Vigil.Web.Escalation;
+
+/// <summary>An incident's escalation as the API shows it: the policy, <c>state</c> (<c>pending</c>, <c>done</c>,
+/// <c>cancelled</c>), the next step (1-based) and repeat, and when that step is due (null once it is over).</summary>
+public sealed record EscalationDto(string Policy, string State, int NextStep, int Steps, int Repeat, int Repeats, DateTimeOffset? DueAt);
+
+/// <summary><c>GET /api/v1/incidents/{id}/escalation</c>.</summary>
+public static class EscalationApi
+{
+    public static IEndpointRouteBuilder MapEscalationApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/incidents/{id:long}/escalation", async Task<IResult> (long id, IDbContextFactory<VigilDbContext> dbFactory, WorkspaceState ws, CancellationToken ct) =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var row = await db.Escalations.AsNoTracking().FirstOrDefaultAsync(e => e.IncidentId == id, ct);
+            if (row is null)
+            {
+                return Http.Errors.NotFound(await db.Incidents.AnyAsync(i => i.Id == id, ct)
+                    ? $"Incident {id} has no escalation: it did not page (its severity has page: false, it was suppressed, or its service names no policy)."
+                    : $"There is no incident {id}.");
+            }
+            var policy = ws.Current.EscalationPolicies.FirstOrDefault(p => p.Id == row.PolicyId);
+            return TypedResults.Ok(new EscalationDto(row.PolicyId, row.State, row.StepIndex + 1, policy?.Steps.Count ?? 0, row.RepeatCount, policy?.Repeat ?? 0,
+                row.State == Escalations.Pending ? row.DueAt : null));
+        })
+        .WithTags("Incidents")
+        .RequireRole(Role.Viewer)
+        .WithSummary("Where the incident's escalation policy stands: the next step and when it is due")
+        .Produces<EscalationDto>();
+        return app;
+    }
+}
 
 /// <summary>Starting an incident's escalation, in the caller's unit of work.</summary>
 public static class Escalations

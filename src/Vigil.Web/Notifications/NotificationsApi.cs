@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
 using Vigil.Web.Http;
+using Vigil.Web.Escalation;
 using Vigil.Web.Security;
 
 namespace Vigil.Web.Notifications;
@@ -46,6 +47,7 @@ public static class NotificationsApi
         .WithSummary("The notification channels and how their deliveries go; `failing` after three failures in a row")
         .Produces<Page<ChannelDto>>();
         app.MapActionLinks();
+        app.MapEscalationApi();
         return app;
     }
 }

@@ -91,6 +91,10 @@ public abstract class EscalationTests(Db provider)
         await ExpectAsync(r, 1, "step 1 pages whoever is on call");
         Assert.Equal("/alice", r.Requests.Single().Path);
         Assert.Equal("escalated", JsonDocument.Parse(r.Requests.Single().Body).RootElement.GetProperty("event").GetString());
+        var escalation = await host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/incidents/{id}/escalation", Ct);
+        Assert.Equal(("default", "pending", 2, 2, 0, 1), (escalation.GetProperty("policy").GetString(), escalation.GetProperty("state").GetString(),
+            escalation.GetProperty("next_step").GetInt32(), escalation.GetProperty("steps").GetInt32(), escalation.GetProperty("repeat").GetInt32(), escalation.GetProperty("repeats").GetInt32()));
+        Assert.Equal(Start.AddMinutes(15), escalation.GetProperty("due_at").GetDateTimeOffset());
 
         await AdvanceAsync(time, TimeSpan.FromMinutes(14));
         await ExpectAsync(r, 1, "nothing before the step's wait is over");
@@ -105,6 +109,8 @@ public abstract class EscalationTests(Db provider)
         await AdvanceAsync(time, TimeSpan.FromHours(3));
         await ExpectAsync(r, 8, "after its one repeat the policy is done");
         Assert.Equal(Escalations.Done, (await RowAsync(host, id)).State);
+        var over = await host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/incidents/{id}/escalation", Ct);
+        Assert.Equal(("done", JsonValueKind.Null), (over.GetProperty("state").GetString(), over.GetProperty("due_at").ValueKind));
 
         var entries = await EscalationEntriesAsync(host, id);
         Assert.Equal(4, entries.Count);
@@ -136,6 +142,9 @@ public abstract class EscalationTests(Db provider)
         await AdvanceAsync(time, TimeSpan.FromHours(1));
         await using var db = await host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>().CreateDbContextAsync(Ct);
         Assert.False(await db.Escalations.AnyAsync(e => e.IncidentId == quiet, Ct));
+        var none = await host.Admin.GetAsync($"/api/v1/incidents/{quiet}/escalation", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+        Assert.Contains("did not page", await none.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 
     [Fact]
