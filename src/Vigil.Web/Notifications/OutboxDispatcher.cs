@@ -63,6 +63,11 @@ public sealed class OutboxDispatcher(
     private readonly CancellationTokenSource stopping = new();
     private Task? recorder;
 
+    /// <summary>How long sent and dead rows are kept (their outcomes stay on the timelines).</summary>
+    public static readonly TimeSpan KeepFinished = TimeSpan.FromDays(30);
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
+    private DateTimeOffset lastPrune = DateTimeOffset.MinValue;
+
     /// <summary>Deliveries in flight at once.</summary>
     public const int MaxSending = 32;
 
@@ -79,6 +84,13 @@ public sealed class OutboxDispatcher(
     {
         var now = Time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (now - lastPrune >= PruneEvery)
+        {
+            // Delivered and given-up rows are history once their outcome is on the incident's timeline.
+            var before = now - KeepFinished;
+            await db.Outbox.Where(o => (o.State == Outbox.Sent || o.State == Outbox.Dead) && o.CreatedAt < before).ExecuteDeleteAsync(ct);
+            lastPrune = now;
+        }
         var due = await db.Outbox.AsNoTracking()
             .Where(o => (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && o.NextAttemptAt <= now
                         && (o.ClaimedUntil == null || o.ClaimedUntil < now))

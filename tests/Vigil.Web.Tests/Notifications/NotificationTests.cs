@@ -242,6 +242,11 @@ public abstract class NotificationTests(Db provider)
         Assert.Equal("Notified hook (webhook): incident.triggered (attempt 4)", timeline[3]);
         Assert.False((await host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/channels", Ct)).GetProperty("items").EnumerateArray()
             .Single(c => c.GetProperty("id").GetString() == "hook").GetProperty("failing").GetBoolean());
+
+        // A month on, the delivered row is pruned; its outcomes stay on the timeline.
+        time.Advance(OutboxDispatcher.KeepFinished + TimeSpan.FromDays(1));
+        Assert.True(await TestHost.EventuallyAsync(async () => (await OutboxAsync(host)).Count == 0), "pruned");
+        Assert.Equal(4, (await TimelineAsync(host, id)).Count);
     }
 
     [Fact]
