@@ -90,7 +90,6 @@ public sealed class EscalationEngine(
     public static readonly TimeSpan ClaimFor = TimeSpan.FromMinutes(1);
     private const int BatchSize = 50;
 
-    private readonly string instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private long steps;
 
     /// <summary>Escalation rows handled (a step run, or an escalation ended) since start; for tests.</summary>
@@ -110,7 +109,7 @@ public sealed class EscalationEngine(
             var until = now + ClaimFor;
             var won = await db.Escalations
                 .Where(e => e.Id == id && e.State == Escalations.Pending && (e.ClaimedUntil == null || e.ClaimedUntil < now))
-                .ExecuteUpdateAsync(u => u.SetProperty(e => e.ClaimedBy, instance).SetProperty(e => e.ClaimedUntil, until), ct);
+                .ExecuteUpdateAsync(u => u.SetProperty(e => e.ClaimedBy, Instance).SetProperty(e => e.ClaimedUntil, until), ct);
             if (won == 1) paged |= await StepAsync(id, ct);
         }
         if (paged) outbox.Wake();
@@ -128,7 +127,7 @@ public sealed class EscalationEngine(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var row = await db.Escalations.FirstAsync(e => e.Id == id, ct);
-        if (row.ClaimedBy != instance) return false;
+        if (row.ClaimedBy != Instance) return false;
         var incident = await db.Incidents.FirstAsync(i => i.Id == row.IncidentId, ct);
         var policy = w.EscalationPolicies.FirstOrDefault(p => p.Id == row.PolicyId);
         string? stop = incident.Status != "triggered" ? $"the incident is {incident.Status}"
@@ -139,7 +138,7 @@ public sealed class EscalationEngine(
         if (stop is not null || policy is null)
         {
             row.State = Escalations.Cancelled;
-            AddEntry(db, incident.Id, $"Escalation {row.PolicyId} ended: {stop}.", new { policy = row.PolicyId, step = row.StepIndex + 1, repeat = row.RepeatCount, stopped = stop });
+            store.AddEntry(db, incident.Id, "escalation", "vigil", $"Escalation {row.PolicyId} ended: {stop}.", new { policy = row.PolicyId, step = row.StepIndex + 1, repeat = row.RepeatCount, stopped = stop });
         }
         else
         {
@@ -153,7 +152,7 @@ public sealed class EscalationEngine(
                 queued += count;
             }
             var cycle = row.RepeatCount > 0 ? $", repeat {row.RepeatCount} of {policy.Repeat}" : "";
-            AddEntry(db, incident.Id, $"Escalation {policy.Id}, step {index + 1} of {policy.Steps.Count}{cycle}: {string.Join("; ", paged)}.",
+            store.AddEntry(db, incident.Id, "escalation", "vigil", $"Escalation {policy.Id}, step {index + 1} of {policy.Steps.Count}{cycle}: {string.Join("; ", paged)}.",
                 new { policy = policy.Id, step = index + 1, repeat = row.RepeatCount, targets = step.Notify.Select(t => t.ToString()).ToList(), notifications = queued });
             var next = index + 1;
             if (next >= policy.Steps.Count)
@@ -208,10 +207,4 @@ public sealed class EscalationEngine(
         return ($"user {user.Id}{why} by {string.Join(", ", contacts.Select(c => c.Split(':')[2]))}", count);
     }
 
-    private void AddEntry(VigilDbContext db, long incidentId, string text, object data)
-    {
-        var entry = store.Entry("escalation", "vigil", text, System.Text.Json.JsonSerializer.Serialize(data, Hosting.Json.Options));
-        entry.IncidentId = incidentId;
-        db.IncidentTimeline.Add(entry);
-    }
 }

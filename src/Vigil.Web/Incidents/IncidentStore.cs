@@ -219,6 +219,14 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     public IncidentTimelineEntry Entry(string kind, string actor, string text, string? data = null) =>
         new() { At = time.GetUtcNow(), Kind = kind, Actor = actor, Text = workspace.Redact(text), Data = data is null ? null : workspace.Redact(data) };
 
+    /// <summary>Adds (not saved) an entry to the timeline of an incident known by its id; <paramref name="data"/> is serialized as the API writes JSON.</summary>
+    public void AddEntry(VigilDbContext db, long incidentId, string kind, string actor, string text, object? data = null)
+    {
+        var entry = Entry(kind, actor, text, data is null ? null : JsonSerializer.Serialize(data, Json.Options));
+        entry.IncidentId = incidentId;
+        db.IncidentTimeline.Add(entry);
+    }
+
     private void Set(Alert alert, AlertSignal s, FiringAlert firing)
     {
         if (alert.Status != Firing || alert.StartedAt == default) alert.StartedAt = s.At;

@@ -65,11 +65,9 @@ public sealed class ResponseDeadlines(IDbContextFactory<VigilDbContext> dbFactor
             // The escalation does not wait out its current step: the next one is due now.
             var escalated = await db.Escalations.Where(e => e.IncidentId == i.Id && e.State == Escalation.Escalations.Pending && e.DueAt > now)
                 .ExecuteUpdateAsync(u => u.SetProperty(e => e.DueAt, now), ct);
-            var entry = store.Entry("response_missed", "vigil",
+            store.AddEntry(db, i.Id, "response_missed", "vigil",
                 $"Not acknowledged within {Describe(i.AckDueAt!.Value - i.OpenedAt)} ({i.Severity}'s response time): due at {i.AckDueAt:u}."
                 + (escalated > 0 ? " Escalating to the next step now." : ""));
-            entry.IncidentId = i.Id;
-            db.IncidentTimeline.Add(entry);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             recorded++;

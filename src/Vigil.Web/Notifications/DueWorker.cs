@@ -50,6 +50,9 @@ public abstract class DueWorker(TimeProvider time, ILogger log, string what) : B
 
     private readonly WakeSignal wake = new();
 
+    /// <summary>This worker's name in the claims it makes (<c>claimed_by</c>): unique to the process and the worker.</summary>
+    protected string Instance { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
     /// <summary>The clock the worker runs on.</summary>
     protected TimeProvider Time { get; } = time;
 

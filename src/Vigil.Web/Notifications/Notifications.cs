@@ -92,18 +92,23 @@ public static class Outbox
     }
 
     /// <summary>Adds one notification (not saved) unless one with its key is already queued in this unit of work.</summary>
-    public static bool Add(VigilDbContext db, Incident incident, string channelId, string @event, string key, DateTimeOffset at)
+    public static bool Add(VigilDbContext db, Incident incident, string channelId, string @event, string key, DateTimeOffset at) =>
+        Add(db, channelId, $"incident.{@event}", Message(incident, @event, at, key));
+
+    /// <summary>Adds one notification of <paramref name="kind"/> carrying <paramref name="message"/> (its <c>Key</c> is the
+    /// row's unique event key), due at its time, unless one with that key is already queued in this unit of work.</summary>
+    public static bool Add(VigilDbContext db, string channelId, string kind, NotificationMessage message)
     {
-        if (db.Outbox.Local.Any(o => o.EventKey == key)) return false;
+        if (db.Outbox.Local.Any(o => o.EventKey == message.Key)) return false;
         db.Outbox.Add(new OutboxMessage
         {
-            EventKey = key,
+            EventKey = message.Key,
             ChannelId = channelId,
-            Kind = $"incident.{@event}",
-            Payload = JsonSerializer.Serialize(Message(incident, @event, at, key), Json.Options),
+            Kind = kind,
+            Payload = JsonSerializer.Serialize(message, Json.Options),
             State = Pending,
-            NextAttemptAt = at,
-            CreatedAt = at,
+            NextAttemptAt = message.At,
+            CreatedAt = message.At,
         });
         return true;
     }

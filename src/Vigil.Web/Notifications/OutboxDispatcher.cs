@@ -56,7 +56,6 @@ public sealed class OutboxDispatcher(
     private static readonly Gauge Failing = Prometheus.Metrics.CreateGauge(
         "vigil_channel_failing", "1 while a channel's latest deliveries (3 or more in a row) have failed.", "channel");
 
-    private readonly string instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<string, ChannelHealth> health = new();
     private readonly SemaphoreSlim sending = new(MaxSending, MaxSending);
     private readonly System.Threading.Channels.Channel<Delivery> outcomes = System.Threading.Channels.Channel.CreateUnbounded<Delivery>(new() { SingleReader = true });
@@ -102,9 +101,9 @@ public sealed class OutboxDispatcher(
             var until = now + ClaimFor;
             await db.Outbox
                 .Where(o => due.Contains(o.Id) && (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && (o.ClaimedUntil == null || o.ClaimedUntil < now))
-                .ExecuteUpdateAsync(u => u.SetProperty(o => o.State, Outbox.Sending).SetProperty(o => o.ClaimedBy, instance).SetProperty(o => o.ClaimedUntil, until), ct);
+                .ExecuteUpdateAsync(u => u.SetProperty(o => o.State, Outbox.Sending).SetProperty(o => o.ClaimedBy, Instance).SetProperty(o => o.ClaimedUntil, until), ct);
             // Rows of `due` claimed by this instance are the ones just claimed: a row still in flight here has a live claim, so it was not due.
-            var claimed = await db.Outbox.AsNoTracking().Where(o => due.Contains(o.Id) && o.ClaimedBy == instance).OrderBy(o => o.Id).ToListAsync(ct);
+            var claimed = await db.Outbox.AsNoTracking().Where(o => due.Contains(o.Id) && o.ClaimedBy == Instance).OrderBy(o => o.Id).ToListAsync(ct);
             foreach (var row in claimed)
             {
                 // Sends run side by side (a slow receiver holds one slot, not the queue); outcomes are recorded in batches.
@@ -227,7 +226,7 @@ public sealed class OutboxDispatcher(
             var (row, outcome, error, attempts) = (d.Row, d.Outcome, d.Error, d.Attempts);
             DateTimeOffset? sentAt = outcome == Outbox.Sent ? d.At : null;
             var nextAttempt = outcome == Outbox.Failed ? d.RetryAt : row.NextAttemptAt;
-            var updated = await db.Outbox.Where(o => o.Id == row.Id && o.ClaimedBy == instance)
+            var updated = await db.Outbox.Where(o => o.Id == row.Id && o.ClaimedBy == Instance)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(o => o.State, outcome)
                     .SetProperty(o => o.Attempts, attempts)
@@ -240,14 +239,12 @@ public sealed class OutboxDispatcher(
             recorded.Add(d);
             if (Outbox.IncidentOf(row.EventKey) is not { } incidentId) continue;
             var target = d.Channel is null ? row.ChannelId : $"{d.Channel.Id} ({d.Channel.Type.ToString().ToLowerInvariant()})";
-            var entry = store.Entry("notification", "vigil", outcome switch
+            store.AddEntry(db, incidentId, "notification", "vigil", outcome switch
             {
                 Outbox.Sent => $"Notified {target}: {row.Kind}" + (attempts > 1 ? $" (attempt {attempts})" : ""),
                 Outbox.Failed => $"Notifying {target} failed (attempt {attempts}): {error}; retrying at {d.RetryAt:u}",
                 _ => $"Gave up notifying {target} after {attempts} attempt{(attempts == 1 ? "" : "s")}: {error}",
-            }, System.Text.Json.JsonSerializer.Serialize(new { channel = row.ChannelId, kind = row.Kind, outcome, attempts, key = row.EventKey }));
-            entry.IncidentId = incidentId;
-            db.IncidentTimeline.Add(entry);
+            }, new { channel = row.ChannelId, kind = row.Kind, outcome, attempts, key = row.EventKey });
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

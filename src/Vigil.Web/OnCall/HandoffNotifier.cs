@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Vigil.Core.OnCall;
 using Vigil.Core.Workspace;
@@ -71,17 +70,7 @@ public sealed class HandoffNotifier(
                    + $"{open.Count} open incident{(open.Count == 1 ? "" : "s")}, {notice.Maintenance.Count} maintenance window{(notice.Maintenance.Count == 1 ? "" : "s")} ahead";
         foreach (var (contact, key) in contacts.Zip(keys))
         {
-            if (known.Contains(key)) continue;
-            db.Outbox.Add(new OutboxMessage
-            {
-                EventKey = key,
-                ChannelId = contact,
-                Kind = "schedule.handoff",
-                Payload = JsonSerializer.Serialize(new NotificationMessage("handoff", null, now, text, key, null, notice), Hosting.Json.Options),
-                State = Outbox.Pending,
-                NextAttemptAt = now,
-                CreatedAt = now,
-            });
+            if (!known.Contains(key)) Outbox.Add(db, contact, "schedule.handoff", new NotificationMessage("handoff", null, now, text, key, null, notice));
         }
         try
         {
