@@ -137,10 +137,17 @@ public sealed record Channel
     /// <summary>Every incident event a channel can be told of.</summary>
     public static readonly IReadOnlyList<string> AllEvents = ["triggered", "acknowledged", "resolved"];
 
-    /// <summary>Optional message template (Fluid syntax, rendered by the notification engine).</summary>
-    public string? Template { get; init; }
+    /// <summary>The channel's own Liquid templates (see <see cref="MessageTemplate"/>); null: the built-in ones.</summary>
+    public MessageTemplate? Template { get; init; }
     public required SourcePosition Position { get; init; }
 }
+
+/// <summary>
+/// A channel's Liquid templates, each optional (null: the channel type's built-in one). <see cref="Text"/> is the
+/// one-line text: the <c>text</c> of a webhook's or JSONL line's JSON, an e-mail's subject, a chat message.
+/// <see cref="Body"/> is a webhook's whole request body or an e-mail's text part; <see cref="Html"/> an e-mail's HTML part.
+/// </summary>
+public sealed record MessageTemplate(string? Text, string? Body, string? Html);
 
 public enum CheckKind
 {

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Cronos;
 using NodaTime;
+using Vigil.Core.Notifications;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -469,9 +470,46 @@ public sealed partial class WorkspaceLoader
             Headers = m.StrMap("headers", secretValues: true),
             Secret = m.Str("secret", secret: true),
             Events = ChannelEvents(m),
-            Template = m.Str("template"),
+            Template = ReadTemplate(m, type.Value),
             Position = m.Position,
         };
+    }
+
+    /// <summary>
+    /// A channel's <c>template</c>: one Liquid template for the text, or a map of <c>text</c>, <c>body</c> (webhook,
+    /// email) and <c>html</c> (email). Each is parsed, and rendered against a sample message, when the workspace loads.
+    /// </summary>
+    private MessageTemplate? ReadTemplate(Map m, ChannelType type)
+    {
+        if (m["template"] is not { } node) return null;
+        string? Checked(string? source, SourcePosition at, string which)
+        {
+            if (source is null) return null;
+            if (MessageTemplates.Problem(source) is { } problem)
+            {
+                r.Error(at, $"the channel's {which} template is not valid Liquid: {problem}",
+                    "see docs/configuration.md#message-templates for the variables and filters a template can use");
+                return null;
+            }
+            return source;
+        }
+        if (node is YamlScalarNode)
+        {
+            return Checked(r.Scalar(node, "`template`"), r.Position(node), "text") is { } text ? new MessageTemplate(text, null, null) : null;
+        }
+        var t = r.Map(node, "`template`", "text", "body", "html");
+        if (t is null) return null;
+        var kind = type.ToString().ToLowerInvariant();
+        if (t.Has("body") && type is not (ChannelType.Webhook or ChannelType.Email))
+        {
+            r.Error(t.PositionOf("body"), $"`template.body` does not apply to a {kind} channel", "a webhook's body or an e-mail's text part; use `text` here");
+        }
+        if (t.Has("html") && type is not ChannelType.Email)
+        {
+            r.Error(t.PositionOf("html"), $"`template.html` does not apply to a {kind} channel", "only an email channel has an HTML part");
+        }
+        return new MessageTemplate(Checked(t.Str("text"), t.PositionOf("text"), "text"), Checked(t.Str("body"), t.PositionOf("body"), "body"),
+            Checked(t.Str("html"), t.PositionOf("html"), "html"));
     }
 
     /// <summary>Which incident events a channel is told of; all of them unless it says.</summary>

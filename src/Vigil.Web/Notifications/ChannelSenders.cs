@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
+using DotLiquid;
+using Vigil.Core.Notifications;
 using Vigil.Core.Workspace;
 using Vigil.Web.Hosting;
 
@@ -20,8 +21,11 @@ public sealed class DeliveryException(string message, bool permanent = false, Ex
 /// <summary>
 /// Delivers one queued notification to one channel: webhook (the message as JSON, signed when the channel has a
 /// <c>secret</c>), Slack-compatible incoming webhook, e-mail over SMTP (MailKit; text and HTML), or a JSONL file.
+/// What is said comes from Liquid templates: the channel's own (<c>template</c>) or the built-in ones
+/// (<see cref="DefaultTemplates"/>). A channel template that fails to render falls back to the built-in one, with a
+/// warning in the log, so a page still goes out.
 /// </summary>
-public sealed class ChannelSenders : IDisposable
+public sealed class ChannelSenders(ILogger<ChannelSenders> log) : IDisposable
 {
     public const string SignatureHeader = "X-Vigil-Signature";
     public const string EventHeader = "X-Vigil-Event";
@@ -36,36 +40,71 @@ public sealed class ChannelSenders : IDisposable
 
     public async Task SendAsync(WorkspaceModel w, Channel channel, NotificationMessage message, CancellationToken ct)
     {
+        var rendering = new Rendering(channel, message, log);
         switch (channel.Type)
         {
             case ChannelType.Webhook:
-                await PostAsync(channel, message.Key, JsonSerializer.Serialize(message, Json.Options), ct);
+                await PostAsync(channel, message.Key, rendering.Render(channel.Template?.Body, "body", null) ?? rendering.Payload(), ct);
                 break;
             case ChannelType.Slack:
-                await PostAsync(channel, message.Key, JsonSerializer.Serialize(new { text = SlackText(message) }), ct);
+                await PostAsync(channel, message.Key, JsonSerializer.Serialize(new { text = rendering.Render(channel.Template?.Text, "text", DefaultTemplates.Chat) }), ct);
                 break;
             case ChannelType.Jsonl:
-                await AppendAsync(w, channel, JsonSerializer.Serialize(message, Json.Options), ct);
+                await AppendAsync(w, channel, rendering.Payload(), ct);
                 break;
             case ChannelType.Email:
-                await MailAsync(channel, message, ct);
+                await MailAsync(channel, message, rendering, ct);
                 break;
         }
     }
 
-    /// <summary>The message's text with its links in Slack's <c>&lt;url|label&gt;</c> form (Mattermost and Discord read it too).</summary>
-    private static string SlackText(NotificationMessage m)
+    /// <summary>
+    /// One message rendered for one channel. The channel's <c>text</c> template, when it has one, replaces the message's
+    /// <c>text</c> first (on one line), so the JSON a webhook or file gets, the e-mail's subject and the other templates
+    /// all see the channel's text. (A chat channel's <c>text</c> is its whole message.)
+    /// </summary>
+    private sealed class Rendering
     {
-        var links = Links(m).Select(l => $"<{l.Url}|{l.Label}>").ToList();
-        return links.Count == 0 ? m.Text : $"{m.Text}\n{string.Join(" · ", links)}";
-    }
+        private readonly Channel channel;
+        private readonly ILogger log;
+        private readonly NotificationMessage message;
+        private Hash? model;
 
-    private static IEnumerable<(string Label, string Url)> Links(NotificationMessage m)
-    {
-        if (m.Links is not { } l) yield break;
-        yield return ("Open", l.Incident);
-        if (l.Acknowledge is not null) yield return ("Acknowledge", l.Acknowledge);
-        if (l.Resolve is not null) yield return ("Resolve", l.Resolve);
+        public Rendering(Channel channel, NotificationMessage message, ILogger log)
+        {
+            this.channel = channel;
+            this.log = log;
+            this.message = message;
+            if (channel.Type is not ChannelType.Slack && channel.Template?.Text is { } text && Render(text, "text", null) is { } line)
+            {
+                this.message = message with { Text = string.Join(' ', line.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) };
+                model = null;
+            }
+        }
+
+        public string Subject => message.Text;
+
+        public string Payload() => JsonSerializer.Serialize(message, Json.Options);
+
+        /// <summary>The channel's template when it has one and it renders, else <paramref name="fallback"/> rendered
+        /// (null when there is no fallback either).</summary>
+        public string? Render(string? template, string which, string? fallback)
+        {
+            model ??= MessageTemplates.Model(Payload());
+            if (template is not null)
+            {
+                try
+                {
+                    return MessageTemplates.Render(template, model);
+                }
+                catch (TemplateException e)
+                {
+                    log.LogWarning("Channel {Channel}: its {Which} template failed ({Error}); the built-in one is used for {Key}",
+                        channel.Id, which, e.Message, message.Key);
+                }
+            }
+            return fallback is null ? null : MessageTemplates.Render(fallback, model);
+        }
     }
 
     /// <summary>The HMAC-SHA256 of a body under a secret, as sent in <see cref="SignatureHeader"/>: <c>sha256=</c> and lowercase hex.</summary>
@@ -130,7 +169,7 @@ public sealed class ChannelSenders : IDisposable
         }
     }
 
-    private static async Task MailAsync(Channel channel, NotificationMessage message, CancellationToken ct)
+    private static async Task MailAsync(Channel channel, NotificationMessage message, Rendering rendering, CancellationToken ct)
     {
         if (channel.To.Count == 0) throw new DeliveryException("the email channel has no `to` recipients", permanent: true);
         var mail = new MimeMessage();
@@ -140,32 +179,13 @@ public sealed class ChannelSenders : IDisposable
             if (!MailboxAddress.TryParse(to, out var address)) throw new DeliveryException($"'{to}' is not an e-mail address", permanent: true);
             mail.To.Add(address);
         }
-        mail.Subject = message.Text;
-        var lines = new List<(string Label, string Value)>();
-        if (message.Incident is { } i)
+        mail.Subject = rendering.Subject;
+        mail.Body = new BodyBuilder
         {
-            lines.Add(("Incident", $"{i.Id}: {i.Title}"));
-            lines.Add(("Status", i.Status));
-            lines.Add(("Severity", i.Severity));
-            if (i.Service is not null) lines.Add(("Service", i.Service));
-            if (i.Summary is not null) lines.Add(("Summary", i.Summary));
-            if (i.RunbookPath is not null) lines.Add(("Runbook", i.RunbookPath + (i.RunbookSection is null ? "" : "#" + i.RunbookSection)));
-            if (message.Links is null) lines.Add(("Link", i.Url));
-        }
-        if (message.Handoff is { } h)
-        {
-            lines.Add(("Schedule", h.Schedule));
-            lines.Add(("Shift", $"{h.From:u} to {h.Until:u}"));
-            if (h.Previous is not null) lines.Add(("From", h.Previous));
-            lines.AddRange(h.OpenIncidents.Select(o => ("Open incident", $"{o.Id}: [{o.Severity}] {o.Title} ({o.Status})")));
-            lines.AddRange(h.Maintenance.Select(m => ("Maintenance", $"{string.Join(", ", m.Services)} {m.From:u} to {m.Until:u}")));
-        }
-        var links = Links(message).ToList();
-        var text = string.Join("\n", lines.Concat(links.Select(l => (l.Label, Value: l.Url))).Select(l => $"{l.Label}: {l.Value}"));
-        var html = "<table>" + string.Concat(lines.Select(l => $"<tr><th align=\"left\">{WebUtility.HtmlEncode(l.Label)}</th><td>{WebUtility.HtmlEncode(l.Value)}</td></tr>")) + "</table>"
-                   + "<p>" + string.Join(" · ", links.Select(l => $"<a href=\"{WebUtility.HtmlEncode(l.Url)}\">{WebUtility.HtmlEncode(l.Label)}</a>")) + "</p>";
-        mail.Body = new BodyBuilder { TextBody = $"{message.Text}\n\n{text}\n", HtmlBody = $"<p>{WebUtility.HtmlEncode(message.Text)}</p>{html}" }.ToMessageBody();
-        mail.Headers.Add("X-Vigil-Event", message.Key);
+            TextBody = rendering.Render(channel.Template?.Body, "body", DefaultTemplates.MailText),
+            HtmlBody = rendering.Render(channel.Template?.Html, "html", DefaultTemplates.MailHtml),
+        }.ToMessageBody();
+        mail.Headers.Add(EventHeader, message.Key);
 
         var uri = new Uri(channel.Smtp!);
         using var smtp = new SmtpClient { Timeout = (int)Timeout.TotalMilliseconds };

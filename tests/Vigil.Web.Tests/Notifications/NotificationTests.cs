@@ -198,6 +198,31 @@ public abstract class NotificationTests(Db provider)
         Assert.Equal(2, audit.Count(a => a.Action == "incident.link" && a.Outcome == "denied"));
     }
 
+    [Fact]
+    public async Task A_channels_liquid_templates_shape_its_text_and_webhook_body_and_a_template_that_fails_falls_back_to_the_built_in_one()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var yaml = Workspace(receiver)
+            .Replace($"url: \"{receiver.Url}/hook\",", $$$$"""url: "{{{{receiver.Url}}}}/hook", template: { body: '{"msg": {{ text | json }}, "sev": {{ incident.severity | json }}}', text: '{% if event == "resolved" %}{{ incident.title | shout }}{% else %}{{ incident.severity }} on {{ incident.service }}: {{ incident.title }}{% endif %}' },""", StringComparison.Ordinal)
+            .Replace("events: [triggered] }", "events: [triggered], template: \"{{ incident.title | upcase }} ({{ event }})\" }", StringComparison.Ordinal)
+            .Replace("notify: [hook, chat, log]", "notify: [hook, chat]", StringComparison.Ordinal);
+        await using var host = await TestHost.StartAsync(yaml, provider);
+        var id = await OpenAsync(host, title: "Backend \"api\" is down");
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 2)), "the webhook and the chat got the trigger");
+        Assert.Equal(HttpStatusCode.OK, (await host.Admin.PostAsync($"/api/v1/incidents/{id}/resolve", null, Ct)).StatusCode);
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 3)), "the webhook got the resolve");
+
+        var hook = receiver.Requests.Where(r => r.Path == "/hook").ToList();
+        var first = JsonDocument.Parse(hook[0].Body).RootElement;
+        Assert.Equal(("P1 on backend: Backend \"api\" is down", "P1"), (first.GetProperty("msg").GetString(), first.GetProperty("sev").GetString()));
+        // The signature covers the body as sent.
+        Assert.Equal(ChannelSenders.Signature(Secret, hook[0].Body), hook[0].Headers[ChannelSenders.SignatureHeader]);
+        // The resolve branch uses a filter that does not exist: the built-in text is sent instead.
+        Assert.Equal($"[P1] Resolved: Backend \"api\" is down (backend) — incident {id}", JsonDocument.Parse(hook[1].Body).RootElement.GetProperty("msg").GetString());
+        var chat = JsonDocument.Parse(receiver.Requests.Single(r => r.Path == "/slack").Body).RootElement.GetProperty("text").GetString();
+        Assert.Equal("BACKEND \"API\" IS DOWN (triggered)", chat);
+    }
+
     private static async Task<string> StatusAsync(TestHost host, long id) =>
         (await host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/incidents/{id}", Ct)).GetProperty("status").GetString()!;
 
@@ -301,7 +326,12 @@ public abstract class NotificationTests(Db provider)
             Assert.Contains($"X-Vigil-Event: incident:{id}:triggered:", mail, StringComparison.Ordinal);
             Assert.Contains("text/plain", mail, StringComparison.Ordinal);
             Assert.Contains("text/html", mail, StringComparison.Ordinal);
-            Assert.Contains("Mail me", mail, StringComparison.Ordinal);
+            // The built-in templates: the fields in the text part, the same as a table in the HTML part.
+            var parsed = await MimeKit.MimeMessage.LoadAsync(Directory.GetFiles(delivered).Single(), Ct);
+            Assert.Equal($"[P1] Triggered: Mail me (mailed) — incident {id}", parsed.Subject);
+            Assert.Contains($"Incident: {id}: Mail me\n", parsed.TextBody, StringComparison.Ordinal);
+            Assert.Contains("Service: mailed\n", parsed.TextBody, StringComparison.Ordinal);
+            Assert.Contains("<th align=\"left\">Severity</th><td>P1</td>", parsed.HtmlBody, StringComparison.Ordinal);
             Assert.Contains("Notified mail (email): incident.triggered", await TimelineAsync(host, id));
         }
         finally
