@@ -2,6 +2,7 @@
 """Driver for bench/notify-latency: a webhook receiver on loopback and the senders.
 
   notify-latency.py RECEIVER_PORT VIGIL_URL ROUTING_KEY N OFFSET
+  notify-latency.py RECEIVER_PORT ALERTMANAGER_URL --alertmanager N OFFSET
 
 Incident i (0 <= i < 2N) uses PagerDuty dedup key lat-(OFFSET+i) and heartbeat check hb(OFFSET+i), whose ping key is
 notify-bench-hb-(OFFSET+i): a warm-up run takes an OFFSET past the measured run's.
@@ -14,6 +15,10 @@ per incident (matched by the incident's dedup key in the body):
     at most 250 each way, since Vigil takes 600 pings a minute from one address.
 One at a time, each trigger is sent by a new curl process, as ../shared/bench/run-alertmanager-latency.sh does, so
 both sides pay the same client cost; the burst uses a Python HTTP client. Prints p50/p90/p99/max per series.
+
+With --alertmanager, the same two series (one at a time by curl, then N at once) are taken against Alertmanager:
+POST /api/v2/alerts with a new `instance` label each time (a new group, sent at once with group_wait: 0s) to the
+same receiver, matched by that label: the same method, client and sink as Vigil's series, so the p99s compare.
 """
 import http.client
 import http.server
@@ -40,8 +45,9 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         now = time.time()
         try:
-            key = json.loads(body)["incident"]["dedup_key"]
-        except (ValueError, KeyError):
+            doc = json.loads(body)
+            key = doc["incident"]["dedup_key"] if "incident" in doc else "am/" + doc["alerts"][0]["labels"]["instance"]
+        except (ValueError, KeyError, IndexError, TypeError):
             key = None
         self.send_response(200)
         self.send_header("Content-Length", "0")
@@ -133,6 +139,11 @@ def report(name, lat, missing):
 
 
 ids = range(offset, offset + 2 * n)
+if routing_key == "--alertmanager":
+    series("alertmanager alert -> webhook", [(f"am/lat-{i}", ("POST", "/api/v2/alerts", json.dumps([{"labels": {"alertname": "Lat", "instance": f"lat-{i}"}}])))
+                                             for i in ids], n)
+    server.shutdown()
+    sys.exit(0)
 series("pagerduty trigger -> webhook", [(f"pd/lat-{i}", pagerduty(f"lat-{i}")) for i in ids], n)
 # The ping endpoints take 600 pings a minute from one address (then 429): at most 250 + 250 here.
 series("heartbeat fail -> webhook", [(f"beats/hb{i}", ("GET", f"/ping/notify-bench-hb-{i}/fail", None)) for i in ids], min(n, 250))

@@ -128,7 +128,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
     private async Task WriteAsync(List<InboundItem> batch, CancellationToken ct)
     {
         session ??= await Session.OpenAsync(dbFactory, ct);
-        if (await session.WriteAsync(batch, incidents, time.GetUtcNow(), ct) > 0) notifications.Wake();
+        notifications.Committed(await session.WriteAsync(batch, incidents, time.GetUtcNow(), ct));
     }
 
     private async Task ResetSessionAsync() => session = await WriterSession.CloseAsync(session, log);
@@ -164,10 +164,11 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
 
         protected override IEnumerable<DbCommand> Statements => [insert, refresh, .. lookup.Statements];
 
-        /// <summary>Stores a batch and applies its signals in one transaction; returns how many notifications that queued.</summary>
-        public async Task<int> WriteAsync(List<InboundItem> batch, IncidentStore incidents, DateTimeOffset now, CancellationToken ct)
+        /// <summary>Stores a batch and applies its signals in one transaction; returns the notifications and escalations
+        /// that queued, to hand on once it is committed.</summary>
+        public async Task<Notifications.Handoff> WriteAsync(List<InboundItem> batch, IncidentStore incidents, DateTimeOffset now, CancellationToken ct)
         {
-            var queued = 0;
+            var queued = Notifications.Handoff.None;
             await using var tx = await Connection.BeginTransactionAsync(ct);
             await Db.Database.UseTransactionAsync(tx, ct);
             try
@@ -221,7 +222,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                         await refresh.ExecuteNonQueryAsync(ct);
                     }
                 }
-                if (plan.Apply.Count > 0) queued = await incidents.ApplyAsync(Db, plan.Apply, ct);
+                if (plan.Apply.Count > 0 && await incidents.ApplyAsync(Db, plan.Apply, ct) > 0) queued = Notifications.Paging.Collect(Db);
                 await tx.CommitAsync(ct);
                 return queued;
             }

@@ -260,7 +260,7 @@ public sealed class CheckResultWriter(
 
         session ??= await Session.OpenAsync(dbFactory, incidents, ct);
         var queued = await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)).ToList(), AlertSignal.Of(workspace.Current, alertChanges), ct);
-        if (queued > 0) notifications.Wake();
+        notifications.Committed(queued);
         foreach (var (key, (state, _)) in next)
         {
             states[key] = state;
@@ -320,11 +320,12 @@ public sealed class CheckResultWriter(
 
         protected override IEnumerable<DbCommand> Statements => [insert, upsert];
 
-        /// <summary>Stores a batch and applies its alerts in one transaction; returns how many notifications that queued.</summary>
-        public async Task<int> WriteAsync(List<CheckResult> batch, IReadOnlyList<((string Service, string Check) Key, State State, CheckResult Last)> states,
+        /// <summary>Stores a batch and applies its alerts in one transaction; returns the notifications and escalations
+        /// that queued, to hand on once it is committed.</summary>
+        public async Task<Notifications.Handoff> WriteAsync(List<CheckResult> batch, IReadOnlyList<((string Service, string Check) Key, State State, CheckResult Last)> states,
             List<AlertSignal> alerts, CancellationToken ct)
         {
-            var queued = 0;
+            var queued = Notifications.Handoff.None;
             await using var tx = await Connection.BeginTransactionAsync(ct);
             insert.Transaction = tx;
             upsert.Transaction = tx;
@@ -390,7 +391,7 @@ public sealed class CheckResultWriter(
                 await Db.Database.UseTransactionAsync(tx, ct);
                 try
                 {
-                    queued = await incidents.ApplyAsync(Db, alerts, ct);
+                    if (await incidents.ApplyAsync(Db, alerts, ct) > 0) queued = Notifications.Paging.Collect(Db);
                 }
                 finally
                 {

@@ -57,7 +57,7 @@ public abstract class DueWorker(TimeProvider time, ILogger log, string what) : B
     protected TimeProvider Time { get; } = time;
 
     /// <summary>Something was committed that may be due now: look at once.</summary>
-    public void Wake() => wake.Set();
+    public virtual void Wake() => wake.Set();
 
     /// <summary>Handles what is due; returns how long until the next thing is due (zero: more is due now).</summary>
     public abstract Task<TimeSpan> RunOnceAsync(CancellationToken ct);

@@ -17,6 +17,38 @@ public sealed class Paging(OutboxDispatcher outbox, Escalation.EscalationEngine 
         escalations.Wake();
         outbox.Wake();
     }
+
+    /// <summary>
+    /// After a commit: the unit of work's new outbox rows go straight to the dispatcher (sent without a look through
+    /// the table), and the escalation engine is woken only when an escalation was started. In a storm this spares both
+    /// workers a pass per commit. <paramref name="work"/> comes from <see cref="Collect"/>, taken before the commit.
+    /// </summary>
+    public void Committed(Handoff work)
+    {
+        if (work.Rows.Count > 0) outbox.Offer(work.Rows);
+        if (work.Escalated) escalations.Wake();
+    }
+
+    /// <summary>What a unit of work will hand on once committed: its added outbox rows (with their ids, so after
+    /// SaveChanges) and whether it started an escalation.</summary>
+    public static Handoff Collect(VigilDbContext db)
+    {
+        List<OutboxMessage>? rows = null;
+        var escalated = false;
+        foreach (var entry in db.ChangeTracker.Entries())
+        {
+            if (entry.State != EntityState.Unchanged) continue;
+            if (entry.Entity is OutboxMessage row) (rows ??= []).Add(row);
+            else if (entry.Entity is Storage.Escalation) escalated = true;
+        }
+        return rows is null && !escalated ? Handoff.None : new Handoff(rows ?? [], escalated);
+    }
+}
+
+/// <summary>New outbox rows and started escalations of a unit of work, handed on after its commit (<see cref="Paging.Committed"/>).</summary>
+public sealed record Handoff(IReadOnlyList<OutboxMessage> Rows, bool Escalated)
+{
+    public static readonly Handoff None = new([], false);
 }
 
 /// <summary>How a channel has been doing, as seen by this instance since it started.</summary>
@@ -60,7 +92,11 @@ public sealed class OutboxDispatcher(
     private readonly SemaphoreSlim sending = new(MaxSending, MaxSending);
     private readonly System.Threading.Channels.Channel<Delivery> outcomes = System.Threading.Channels.Channel.CreateUnbounded<Delivery>(new() { SingleReader = true });
     private readonly CancellationTokenSource stopping = new();
+    private readonly ConcurrentQueue<OutboxMessage> offered = new();
     private Task? recorder;
+    private int scanWanted = 1;
+    private long claims;
+    private DateTimeOffset nextScan = DateTimeOffset.MinValue;
 
     /// <summary>How long sent and dead rows are kept (their outcomes stay on the timelines).</summary>
     public static readonly TimeSpan KeepFinished = TimeSpan.FromDays(30);
@@ -78,7 +114,25 @@ public sealed class OutboxDispatcher(
     /// <summary>Health by channel id, for <c>GET /api/v1/channels</c>.</summary>
     public IReadOnlyDictionary<string, ChannelHealth> Health => health;
 
-    /// <summary>Delivers what is due; returns how long until the next row is due (zero: more is due now).</summary>
+    /// <summary>Something was committed that may be due now: look at the table at once.</summary>
+    public override void Wake()
+    {
+        Interlocked.Exchange(ref scanWanted, 1);
+        base.Wake();
+    }
+
+    /// <summary>
+    /// Rows a writer has just committed (see <see cref="Paging.Committed"/>): they are claimed by id and sent at once,
+    /// without a look through the table for what is due. The database stays the record: a row offered here that is
+    /// never claimed (the process stopped first) is found by the next look, here or on another instance.
+    /// </summary>
+    public void Offer(IEnumerable<OutboxMessage> rows)
+    {
+        foreach (var row in rows) offered.Enqueue(row);
+        base.Wake();
+    }
+
+    /// <summary>Delivers what was offered and what is due; returns how long until the next row is due (zero: more now).</summary>
     public override async Task<TimeSpan> RunOnceAsync(CancellationToken ct)
     {
         var now = Time.GetUtcNow();
@@ -90,43 +144,65 @@ public sealed class OutboxDispatcher(
             await db.Outbox.Where(o => (o.State == Outbox.Sent || o.State == Outbox.Dead) && o.CreatedAt < before).ExecuteDeleteAsync(ct);
             lastPrune = now;
         }
-        var due = await db.Outbox.AsNoTracking()
-            .Where(o => (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && o.NextAttemptAt <= now
-                        && (o.ClaimedUntil == null || o.ClaimedUntil < now))
-            .OrderBy(o => o.NextAttemptAt).ThenBy(o => o.Id)
-            .Select(o => o.Id).Take(BatchSize).ToListAsync(ct);
-        if (due.Count > 0)
+        var offers = new List<OutboxMessage>();
+        while (offers.Count < BatchSize && offered.TryDequeue(out var row)) offers.Add(row);
+        if (offers.Count > 0)
         {
-            // One statement claims the lot; what another instance claimed in between is left out by the same conditions.
-            var until = now + ClaimFor;
-            await db.Outbox
-                .Where(o => due.Contains(o.Id) && (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && (o.ClaimedUntil == null || o.ClaimedUntil < now))
-                .ExecuteUpdateAsync(u => u.SetProperty(o => o.State, Outbox.Sending).SetProperty(o => o.ClaimedBy, Instance).SetProperty(o => o.ClaimedUntil, until), ct);
-            // Rows of `due` claimed by this instance are the ones just claimed: a row still in flight here has a live claim, so it was not due.
-            var claimed = await db.Outbox.AsNoTracking().Where(o => due.Contains(o.Id) && o.ClaimedBy == Instance).OrderBy(o => o.Id).ToListAsync(ct);
-            foreach (var row in claimed)
-            {
-                // Sends run side by side (a slow receiver holds one slot, not the queue); outcomes are recorded in batches.
-                await sending.WaitAsync(ct);
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        outcomes.Writer.TryWrite(await SendAsync(row, ct));
-                    }
-                    finally
-                    {
-                        sending.Release();
-                    }
-                }, CancellationToken.None);
-            }
+            // Only rows still waiting for their first attempt: one a look through the table took first is already on its way.
+            await SendAsync(db, offers, o => o.State == Outbox.Pending && o.ClaimedUntil == null, now, ct);
         }
-        if (due.Count == BatchSize) return TimeSpan.Zero;
-        var next = await db.Outbox.AsNoTracking()
-            .Where(o => o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending)
-            .Select(o => (DateTimeOffset?)(o.ClaimedUntil != null && o.ClaimedUntil > o.NextAttemptAt ? o.ClaimedUntil : o.NextAttemptAt))
-            .OrderBy(t => t).FirstOrDefaultAsync(ct);
-        return Until(next);
+        if (Interlocked.Exchange(ref scanWanted, 0) == 1 || now >= nextScan)
+        {
+            var due = await db.Outbox.AsNoTracking()
+                .Where(o => (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && o.NextAttemptAt <= now
+                            && (o.ClaimedUntil == null || o.ClaimedUntil < now))
+                .OrderBy(o => o.NextAttemptAt).ThenBy(o => o.Id)
+                .Take(BatchSize).ToListAsync(ct);
+            if (due.Count > 0) await SendAsync(db, due, o => (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && (o.ClaimedUntil == null || o.ClaimedUntil < now), now, ct);
+            if (due.Count == BatchSize)
+            {
+                scanWanted = 1;
+                return TimeSpan.Zero;
+            }
+            var next = await db.Outbox.AsNoTracking()
+                .Where(o => o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending)
+                .Select(o => (DateTimeOffset?)(o.ClaimedUntil != null && o.ClaimedUntil > o.NextAttemptAt ? o.ClaimedUntil : o.NextAttemptAt))
+                .OrderBy(t => t).FirstOrDefaultAsync(ct);
+            nextScan = next ?? now + IdleCheck;
+        }
+        return offered.IsEmpty ? Until(nextScan) : TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// Claims <paramref name="rows"/> (those still matching <paramref name="claimable"/>) in one statement under a claim
+    /// name of their own, and sends the claimed ones side by side (a slow receiver holds one slot, not the queue);
+    /// outcomes are recorded in batches. When another worker took some in between, the rows this claim holds are read back.
+    /// </summary>
+    private async Task SendAsync(VigilDbContext db, List<OutboxMessage> rows, System.Linq.Expressions.Expression<Func<OutboxMessage, bool>> claimable,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        var claim = $"{Instance}:{Interlocked.Increment(ref claims)}";
+        var until = now + ClaimFor;
+        var ids = rows.Select(o => o.Id).ToList();
+        var taken = await db.Outbox.Where(o => ids.Contains(o.Id)).Where(claimable)
+            .ExecuteUpdateAsync(u => u.SetProperty(o => o.State, Outbox.Sending).SetProperty(o => o.ClaimedBy, claim).SetProperty(o => o.ClaimedUntil, until), ct);
+        if (taken == 0) return;
+        var claimed = taken == rows.Count ? rows : await db.Outbox.AsNoTracking().Where(o => ids.Contains(o.Id) && o.ClaimedBy == claim).OrderBy(o => o.Id).ToListAsync(ct);
+        foreach (var row in claimed)
+        {
+            await sending.WaitAsync(ct);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    outcomes.Writer.TryWrite(await SendAsync(row, claim, ct));
+                }
+                finally
+                {
+                    sending.Release();
+                }
+            }, CancellationToken.None);
+        }
     }
 
     public override void Dispose()
@@ -151,9 +227,9 @@ public sealed class OutboxDispatcher(
     }
 
     /// <summary>A send's outcome, waiting to be recorded.</summary>
-    private sealed record Delivery(OutboxMessage Row, Channel? Channel, string Outcome, string? Error, int Attempts, DateTimeOffset At, DateTimeOffset RetryAt);
+    private sealed record Delivery(OutboxMessage Row, string Claim, Channel? Channel, string Outcome, string? Error, int Attempts, DateTimeOffset At, DateTimeOffset RetryAt);
 
-    private async Task<Delivery> SendAsync(OutboxMessage row, CancellationToken ct)
+    private async Task<Delivery> SendAsync(OutboxMessage row, string claim, CancellationToken ct)
     {
         var w = workspace.Current;
         var (channel, missing) = Outbox.Resolve(w, row.ChannelId);
@@ -182,7 +258,7 @@ public sealed class OutboxDispatcher(
         var now = Time.GetUtcNow();
         var attempts = row.Attempts + 1;
         if (outcome == Outbox.Failed && (attempts >= MaxAttempts || now - row.CreatedAt >= MaxAge)) outcome = Outbox.Dead;
-        return new Delivery(row, channel, outcome, error, attempts, now, now + Backoff(attempts));
+        return new Delivery(row, claim, channel, outcome, error, attempts, now, now + Backoff(attempts));
     }
 
     /// <summary>Records outcomes as they come, all those waiting in one transaction: the rows, guarded by the claim, and
@@ -226,7 +302,8 @@ public sealed class OutboxDispatcher(
             var (row, outcome, error, attempts) = (d.Row, d.Outcome, d.Error, d.Attempts);
             DateTimeOffset? sentAt = outcome == Outbox.Sent ? d.At : null;
             var nextAttempt = outcome == Outbox.Failed ? d.RetryAt : row.NextAttemptAt;
-            var updated = await db.Outbox.Where(o => o.Id == row.Id && o.ClaimedBy == Instance)
+            var claim = d.Claim;
+            var updated = await db.Outbox.Where(o => o.Id == row.Id && o.ClaimedBy == claim)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(o => o.State, outcome)
                     .SetProperty(o => o.Attempts, attempts)
