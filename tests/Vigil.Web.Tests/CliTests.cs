@@ -19,12 +19,35 @@ public sealed class CliTests
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "no-such-verb")).ExitCode);
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "serve")).ExitCode);
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "token", "create", "--name", "x")).ExitCode);
-        foreach (var verb in new[] { "serve", "demo", "validate", "check", "version", "token", "token create", "token list", "token revoke" })
+        foreach (var verb in new[] { "serve", "demo", "validate", "check", "version", "token", "token create", "token list", "token revoke", "runbook", "runbook show" })
         {
             var (code, stdout, _) = await VigilProcess.RunAsync(NoEnv, [.. verb.Split(' '), "--help"]);
             Assert.Equal(0, code);
             Assert.Contains("Usage:", stdout);
         }
+    }
+
+    [Fact]
+    public async Task Runbook_show_prints_the_model_as_text_or_json_with_every_commands_risk()
+    {
+        var file = Path.Combine(AppContext.BaseDirectory, "examples", "stm-intelligence-brief", "runbooks", "stm-intelligence-brief.md");
+        var text = await VigilProcess.RunAsync(NoEnv, "runbook", "show", file);
+        Assert.Equal(0, text.ExitCode);
+        Assert.Contains("### Service Down  #service-down", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("$ docker compose restart backend  [mutating, bash, line 179]", text.Stdout, StringComparison.Ordinal);
+
+        var json = await VigilProcess.RunAsync(NoEnv, "runbook", "show", file, "--format", "json");
+        Assert.Equal(0, json.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        var down = doc.RootElement.GetProperty("sections")[0].GetProperty("sections").EnumerateArray()
+            .SelectMany(s => s.GetProperty("sections").EnumerateArray()).Single(s => s.GetProperty("anchor").GetString() == "service-down");
+        var restart = down.GetProperty("steps")[2].GetProperty("commands")[0];
+        Assert.Equal(("docker compose restart backend", "bash", "mutating", 179),
+            (restart.GetProperty("text").GetString(), restart.GetProperty("language").GetString(), restart.GetProperty("risk").GetString(), restart.GetProperty("line").GetInt32()));
+        Assert.NotEmpty(restart.GetProperty("reasons").EnumerateArray());
+
+        Assert.Equal(1, (await VigilProcess.RunAsync(NoEnv, "runbook", "show", file + ".missing")).ExitCode);
+        Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "runbook", "show", file, "--format", "yaml")).ExitCode);
     }
 
     [Fact]

@@ -114,6 +114,17 @@ public static class CommandRisk
         return ToolRules.Classify(tool, args, mass, depth);
     }
 
+    /// <summary>Whether a line starts with a command Vigil has rules for (or a script path): how an untagged code block
+    /// is told from prose or output.</summary>
+    public static bool Knows(string line)
+    {
+        var words = ShellWords.Split(line).FirstOrDefault()?.Words.SkipWhile(IsAssignment).ToList();
+        if (words is null || words.Count == 0) return false;
+        var tool = Tool(words[0]);
+        if (tool is "sudo" or "env" or "timeout" or "watch" or "xargs" or "bash" or "sh" or "ssh" or "nohup" || words[0].StartsWith("./", StringComparison.Ordinal)) return true;
+        return !ToolRules.Classify(tool, [], false, 0).Reasons.Any(r => r.EndsWith(ToolRules.Unknown, StringComparison.Ordinal));
+    }
+
     private static RiskAssessment Wrapped(IReadOnlyList<string> rest, bool mass, int depth) =>
         rest.Count == 0 ? RiskAssessment.Mutating("a wrapper with no command: an interactive shell") : Simple(rest, mass, depth);
 

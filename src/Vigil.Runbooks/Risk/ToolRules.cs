@@ -28,6 +28,9 @@ internal static class ToolRules
         "smartctl", "hdparm", "nvidia-smi", "ipcs", "sha224sum", "sha384sum", "b2sum", "sum", "look", "rev", "shuf", "split",
     };
 
+    /// <summary>The reason given for a tool without a rule.</summary>
+    public const string Unknown = "is not a command Vigil knows, so it may change things";
+
     public static RiskAssessment Classify(string tool, List<string> args, bool mass, int depth)
     {
         var sub = Sub(args);
@@ -260,7 +263,7 @@ internal static class ToolRules
                 return HasShort(args, 'n') || Has(args, "--dry-run") ? Read("`make -n` only prints") : Change("`make` runs a Makefile's commands");
         }
         if (Reading.Contains(tool)) return Read($"`{tool}` only reads or prints");
-        return Change($"`{tool}` is not a command Vigil knows, so it may change things");
+        return Change($"`{tool}` {Unknown}");
     }
 
     private static RiskAssessment Systemctl(List<string> args)
@@ -595,7 +598,7 @@ internal static class ToolRules
 
     private static string Args(List<string> args)
     {
-        var s = string.Join(' ', args);
+        var s = string.Join(' ', args).ReplaceLineEndings(" ");
         return s.Length <= 60 ? s : s[..57] + "…";
     }
 }

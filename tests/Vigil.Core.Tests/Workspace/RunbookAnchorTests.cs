@@ -18,7 +18,7 @@ public sealed class RunbookAnchorTests
     [InlineData("Über uns", "über-uns")]
     public void Heading_becomes_a_github_slug(string heading, string slug)
     {
-        Assert.Equal(slug, RunbookAnchors.Slug(heading));
+        Assert.Equal(slug, Vigil.Runbooks.RunbookParser.Slug(heading));
     }
 
     [Fact]
