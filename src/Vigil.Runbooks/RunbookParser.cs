@@ -36,6 +36,9 @@ public static partial class RunbookParser
     /// <summary>Languages whose lines are commands to run.</summary>
     private static readonly HashSet<string> Runnable = new(StringComparer.Ordinal) { "bash", "console", "sql", "redis", "python", "promql", "javascript", "powershell" };
 
+    /// <summary>Whether a block of this (detected) language is run: its lines are commands.</summary>
+    public static bool IsRunnable(string language) => Runnable.Contains(language);
+
     public static Runbook Parse(string markdown, string? path = null)
     {
         try

@@ -19,7 +19,7 @@ public sealed class CliTests
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "no-such-verb")).ExitCode);
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "serve")).ExitCode);
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "token", "create", "--name", "x")).ExitCode);
-        foreach (var verb in new[] { "serve", "demo", "validate", "check", "version", "token", "token create", "token list", "token revoke", "runbook", "runbook show" })
+        foreach (var verb in new[] { "serve", "demo", "validate", "check", "version", "token", "token create", "token list", "token revoke", "runbook", "runbook show", "lint" })
         {
             var (code, stdout, _) = await VigilProcess.RunAsync(NoEnv, [.. verb.Split(' '), "--help"]);
             Assert.Equal(0, code);
@@ -48,6 +48,24 @@ public sealed class CliTests
 
         Assert.Equal(1, (await VigilProcess.RunAsync(NoEnv, "runbook", "show", file + ".missing")).ExitCode);
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "runbook", "show", file, "--format", "yaml")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Lint_exits_1_on_an_error_finding_and_0_on_a_clean_runbook_in_text_or_json()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-lint-").FullName;
+        var bad = Path.Combine(dir, "bad.md");
+        var clean = Path.Combine(dir, "clean.md");
+        await File.WriteAllTextAsync(bad, "# Ops\n\n## Reset\n\n```bash\ndocker compose down -v\n```\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(clean, "# Ops\n\n## Status\n\n```bash\ndocker compose ps\n```\n", TestContext.Current.CancellationToken);
+        var text = await VigilProcess.RunAsync(NoEnv, "lint", bad, clean);
+        Assert.Equal(1, text.ExitCode);
+        Assert.StartsWith($"{bad}:6: error destructive-without-warning:", text.Stdout, StringComparison.Ordinal);
+        var json = await VigilProcess.RunAsync(NoEnv, "lint", bad, "--format", "json");
+        var finding = System.Text.Json.JsonDocument.Parse(json.Stdout).RootElement.EnumerateArray().Single();
+        Assert.Equal((bad, 6, "error", "destructive-without-warning"), (finding.GetProperty("file").GetString(), finding.GetProperty("line").GetInt32(),
+            finding.GetProperty("severity").GetString(), finding.GetProperty("rule").GetString()));
+        Assert.Equal(0, (await VigilProcess.RunAsync(NoEnv, "lint", clean)).ExitCode);
     }
 
     [Fact]
