@@ -297,6 +297,12 @@ public static partial class RunbookParser
                     foreach (var span in inline.Where(s => s.Contains(' ', StringComparison.Ordinal) && Detect("", s) is "bash" or "sql"))
                         commands.Add(Command(span, Detect("", span), line));
                 }
+                if (!list.IsOrdered && commands.Count == 0)
+                {
+                    // A plain bullet is the section's prose ("- Response time: < 15 minutes").
+                    section.Paragraphs.Add(new MetadataValue(text, line));
+                    continue;
+                }
                 if (list.IsOrdered || commands.Count > 0)
                 {
                     var first = texts.FirstOrDefault() ?? "";

@@ -19,7 +19,7 @@ public sealed class CliTests
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "no-such-verb")).ExitCode);
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "serve")).ExitCode);
         Assert.Equal(2, (await VigilProcess.RunAsync(NoEnv, "token", "create", "--name", "x")).ExitCode);
-        foreach (var verb in new[] { "serve", "demo", "validate", "check", "version", "token", "token create", "token list", "token revoke", "runbook", "runbook show", "lint" })
+        foreach (var verb in new[] { "serve", "demo", "validate", "check", "version", "token", "token create", "token list", "token revoke", "runbook", "runbook show", "lint", "import" })
         {
             var (code, stdout, _) = await VigilProcess.RunAsync(NoEnv, [.. verb.Split(' '), "--help"]);
             Assert.Equal(0, code);
@@ -66,6 +66,21 @@ public sealed class CliTests
         Assert.Equal((bad, 6, "error", "destructive-without-warning"), (finding.GetProperty("file").GetString(), finding.GetProperty("line").GetInt32(),
             finding.GetProperty("severity").GetString(), finding.GetProperty("rule").GetString()));
         Assert.Equal(0, (await VigilProcess.RunAsync(NoEnv, "lint", clean)).ExitCode);
+    }
+
+    [Fact]
+    public async Task Import_drafts_a_workspace_that_validate_accepts_and_refuses_to_overwrite_one()
+    {
+        var file = Path.Combine(AppContext.BaseDirectory, "examples", "stm-intelligence-brief", "runbooks", "stm-intelligence-brief.md");
+        var dir = Path.Combine(Directory.CreateTempSubdirectory("vigil-import-").FullName, "draft");
+        var imported = await VigilProcess.RunAsync(NoEnv, "import", file, "--out", dir);
+        Assert.True(imported.ExitCode == 0, imported.Stdout + imported.Stderr);
+        Assert.StartsWith($"drafted {Path.Combine(dir, "vigil.yaml")}:", imported.Stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(dir, "runbooks", "stm-intelligence-brief.md")));
+        Assert.Contains("## Not understood", await File.ReadAllTextAsync(Path.Combine(dir, "IMPORT.md"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        var validated = await VigilProcess.RunAsync(NoEnv, "validate", dir);
+        Assert.Equal(0, validated.ExitCode);
+        Assert.Equal(1, (await VigilProcess.RunAsync(NoEnv, "import", file, "--out", dir)).ExitCode);
     }
 
     [Fact]

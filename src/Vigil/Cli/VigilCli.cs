@@ -23,6 +23,7 @@ public static class VigilCli
         root.Subcommands.Add(CheckCommand.Build());
         root.Subcommands.Add(RunbookVerb.Build());
         root.Subcommands.Add(LintVerb.Build());
+        root.Subcommands.Add(ImportVerb.Build());
         root.Subcommands.Add(TokenCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());
         return root;

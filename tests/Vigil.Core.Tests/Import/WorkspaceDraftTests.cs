@@ -1,0 +1,101 @@
+using Vigil.Core.Import;
+using Vigil.Core.Workspace;
+using Vigil.Runbooks;
+
+namespace Vigil.Core.Tests.Import;
+
+public sealed class WorkspaceDraftTests
+{
+    /// <summary>Drafts a workspace from one runbook into a fresh folder, as `vigil import` lays it out, and loads it.</summary>
+    private static (WorkspaceModel Workspace, ImportReport Report) Draft(string path)
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-import-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "runbooks"));
+        var copied = $"runbooks/{Path.GetFileName(path)}";
+        var text = File.ReadAllText(path);
+        File.WriteAllText(Path.Combine(dir, copied), text);
+        var report = WorkspaceDraft.Build([(RunbookParser.Parse(text, path), copied)]);
+        File.WriteAllText(Path.Combine(dir, "vigil.yaml"), report.Yaml);
+        var loaded = new WorkspaceLoader(_ => null).Load(dir);
+        Assert.True(loaded.Ok, string.Join("\n", loaded.Errors) + "\n" + report.Yaml);
+        return (loaded.Workspace!, report);
+    }
+
+    private static string Sample(string name) => Path.Combine(AppContext.BaseDirectory, name == "stm-intelligence-brief.md" ? Path.Combine("examples", "stm-intelligence-brief", "runbooks") : "Samples", name);
+
+    [Fact]
+    public void The_production_runbook_drafts_its_severities_services_and_health_checks()
+    {
+        var (w, report) = Draft(Sample("production-platform.md"));
+        Assert.Equal([("P1", "Critical", 15), ("P2", "High", 60), ("P3", "Medium", 240), ("P4", "Low", 1440)],
+            w.Severities.Select(s => (s.Id, s.Name, (int)s.RespondWithin!.Value.TotalMinutes)));
+        Assert.Equal(["web", "orchestrator", "intake-watcher", "postgresql", "nginx"], w.Services.Select(s => s.Id));
+        Assert.All(w.Services, s => Assert.Equal("runbooks/production-platform.md", s.Runbook));
+        var web = w.FindService("web")!.Checks.Single();
+        Assert.Equal("http://127.0.0.1:8080/api/engines", ((HttpCheckSpec)web.Spec).Url);
+        Assert.IsType<TcpCheckSpec>(w.FindService("postgresql")!.Checks.Single().Spec);
+        Assert.Equal("0 2 * * *", w.Maintenance.Tasks.Single().Cron);
+        Assert.Contains("# production-platform.md:12", report.Yaml, StringComparison.Ordinal); // the web row of the service table
+        Assert.Contains("TODO", report.Yaml, StringComparison.Ordinal);
+        Assert.Contains(report.NotUnderstood, n => n.Contains("SLO Targets", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_sec_filing_runbook_drafts_severities_from_lists_a_queue_depth_check_with_its_limit_and_schedules()
+    {
+        var (w, _) = Draft(Sample("sec-filing-analysis.md"));
+        Assert.Equal([("P0", 5), ("P1", 15), ("P2", 60), ("P3", 1440)], w.Severities.Select(s => (s.Id, (int)s.RespondWithin!.Value.TotalMinutes)));
+        var queue = w.FindService("redis")!.Checks.Single();
+        Assert.Equal("LLEN celery", ((RedisCheckSpec)queue.Spec).Command);
+        Assert.Equal("[VALUE] < 100", Assert.Single(queue.Conditions).Text);
+        Assert.Equal("https://api.sec-analysis.com/health", ((HttpCheckSpec)w.FindService("api")!.Checks.Single().Spec).Url);
+        var tasks = w.Maintenance.Tasks.ToDictionary(t => t.Id, t => t.Cron);
+        Assert.Equal("0 9 * * 1-5", tasks["morning-health-check"]);
+        Assert.Equal("0 2 * * 0", tasks["weekly-maintenance"]);
+    }
+
+    [Fact]
+    public void The_stm_runbook_drafts_a_workspace_that_validates_and_says_what_it_left_out()
+    {
+        var (w, report) = Draft(Sample("stm-intelligence-brief.md"));
+        Assert.NotEmpty(w.Maintenance.Tasks);
+        Assert.Contains(report.NotUnderstood, n => n.Contains("Escalation Path", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Drafts_from_random_runbooks_always_validate()
+    {
+        var random = new Random(11);
+        string[] pieces =
+        [
+            "# Ops Book\n", "## Services\n\n| Service | Port | Health Check |\n|---|---|---|\n| API (main) | 8000 | `GET /health` |\n| Worker | — | logs |\n| DB | 5432 | `pg_isready` |\n| Proxy | 80/443 | `curl -s localhost` |\n\n",
+            "## Severity\n\n| Level | Response Time |\n|---|---|\n| **P1 - Critical** | 15 min |\n| SEV2 High | 2 hours |\n| P3 | whenever |\n\n",
+            "### Severity Levels\n\n**P0 - Down**:\n- Response time: Immediate\n\n**P1 - Slow**:\n- Response time: < 30 minutes\n\n",
+            "## Daily Checks\n\n**Frequency**: Every weekday at 7:30 AM\n\n", "## Weekly Tasks (Every Monday)\n\n- [ ] rotate\n\n", "## Quarterly\n\n",
+            "```bash\ncurl https://api.example.com/health\ncurl -s http://10.0.0.5:9000/status\n```\n", "```bash\nredis-cli -h cache.internal LLEN jobs:high\n```\n",
+            "Task queue depth < 250\n\n", "## Escalation\n\n1. Call the lead\n", "## Daily Checks\n\n", "## Services\n\n| Service | Port |\n|---|---|\n| API (main) | 8000 |\n\n",
+            "## Odd `name` with ünïcode & symbols!\n\n**Schedule**: monthly at 25:99\n\n", "| Component | Endpoint |\n|---|---|\n| x\"y'z | GET /a b |\n\n",
+        ];
+        for (var n = 0; n < 150; n++)
+        {
+            var text = string.Concat(Enumerable.Range(0, random.Next(1, 12)).Select(_ => pieces[random.Next(pieces.Length)]));
+            var dir = Directory.CreateTempSubdirectory("vigil-import-fuzz-").FullName;
+            Directory.CreateDirectory(Path.Combine(dir, "runbooks"));
+            File.WriteAllText(Path.Combine(dir, "runbooks", "ops.md"), text);
+            var report = WorkspaceDraft.Build([(RunbookParser.Parse(text, "ops.md"), "runbooks/ops.md")]);
+            File.WriteAllText(Path.Combine(dir, "vigil.yaml"), report.Yaml);
+            var loaded = new WorkspaceLoader(_ => null).Load(dir);
+            Assert.True(loaded.Ok, $"{string.Join("\n", loaded.Errors)}\n--- runbook ---\n{text}\n--- draft ---\n{report.Yaml}");
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("Every weekday at 9:00 AM", "0 9 * * 1-5")]
+    [InlineData("Every Sunday at 2:00 AM", "0 2 * * 0")]
+    [InlineData("Daily at 6 PM", "0 18 * * *")]
+    [InlineData("Weekly Tasks (Every Monday)", "0 9 * * 1")]
+    [InlineData("Monthly", "0 9 1 * *")]
+    [InlineData("Quarterly review", "0 9 1 1,4,7,10 *")]
+    public void Schedules_in_words_become_cron(string text, string cron) => Assert.Equal(cron, WorkspaceDraft.Cron(text, heading: true));
+}
