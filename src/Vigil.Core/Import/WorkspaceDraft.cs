@@ -74,10 +74,11 @@ public static partial class WorkspaceDraft
                         understood.Add($"{Cite(cron.Line)}: maintenance task '{StripNumber(s.Title)}' at `{cron.Cron}`");
                     }
                 }
-                if (s.Title.Contains("escalation", StringComparison.OrdinalIgnoreCase) || s.Title.Contains("SLO", StringComparison.Ordinal) || s.Title.Contains("alert", StringComparison.OrdinalIgnoreCase))
-                    notUnderstood.Add($"{Cite(s.Line)}: '{s.Title}': escalation policies, SLOs and alert rules are not drafted by this version of `vigil import`; write them by hand (docs/configuration.md)");
             }
         }
+
+        var paging = new Paging(severities, services, understood, notUnderstood);
+        foreach (var (r, copied) in runbooks) paging.Read(r, Path.GetFileName(r.Path ?? copied), copied);
 
         var yaml = new StringBuilder();
         yaml.AppendLine("# Drafted by `vigil import` from " + string.Join(", ", runbooks.Select(r => Path.GetFileName(r.Runbook.Path ?? r.CopiedAs))) + ".");
@@ -89,6 +90,24 @@ public static partial class WorkspaceDraft
             foreach (var s in severities)
                 yaml.Append("  - { id: ").Append(Q(s.Id)).Append(", name: ").Append(Q(s.Name)).Append(s.Within is null ? "" : $", respond_within: {s.Within}").Append(", page: ").Append(s.Page ? "true" : "false").Append(" }  # ").AppendLine(s.Source);
         }
+        if (paging.Users.Count > 0)
+        {
+            yaml.AppendLine("users:");
+            foreach (var u in paging.Users.Values)
+                yaml.Append("  - { id: ").Append(Q(u.Id)).Append(", name: ").Append(Q(u.Name)).Append(u.Email is null ? "" : $", email: {Q(u.Email)}").Append(", role: responder }  # ").Append(u.Source)
+                    .AppendLine(u.Email is null ? "; TODO: add how to reach them (email, webhook or slack)" : "");
+        }
+        if (paging.Policies.Count > 0)
+        {
+            yaml.AppendLine("escalation_policies:");
+            foreach (var (id, steps, source) in paging.Policies)
+            {
+                yaml.Append("  - id: ").Append(Q(id)).Append("  # ").AppendLine(source);
+                yaml.AppendLine("    steps:");
+                foreach (var (target, wait, from) in steps)
+                    yaml.Append("      - { notify: [").Append(Q(target)).Append(']').Append(wait is null ? "" : $", wait: {wait}").Append(" }  # ").AppendLine(from);
+            }
+        }
         if (services.Count > 0)
         {
             yaml.AppendLine("services:");
@@ -97,13 +116,23 @@ public static partial class WorkspaceDraft
                 yaml.Append("  - id: ").Append(Q(svc.Id)).Append("  # ").AppendLine(svc.Source);
                 yaml.Append("    name: ").AppendLine(Q(svc.Name));
                 yaml.Append("    runbook: ").AppendLine(Q(svc.Runbook));
-                if (svc.Checks.Count == 0) continue;
-                yaml.AppendLine("    checks:");
-                foreach (var c in svc.Checks)
+                if (svc.Escalation is not null) yaml.Append("    escalation: ").AppendLine(Q(svc.Escalation));
+                if (svc.Checks.Count > 0)
                 {
-                    yaml.Append("      - id: ").Append(Q(c.Id)).Append("  # ").AppendLine(c.Source);
-                    yaml.Append("        ").AppendLine(c.Kind);
-                    if (c.Conditions.Count > 0) yaml.Append("        conditions: [").Append(string.Join(", ", c.Conditions.Select(Q))).AppendLine("]");
+                    yaml.AppendLine("    checks:");
+                    foreach (var c in svc.Checks)
+                    {
+                        yaml.Append("      - id: ").Append(Q(c.Id)).Append("  # ").AppendLine(c.Source);
+                        yaml.Append("        ").AppendLine(c.Kind);
+                        if (c.Conditions.Count > 0) yaml.Append("        conditions: [").Append(string.Join(", ", c.Conditions.Select(Q))).AppendLine("]");
+                        if (c.Warn.Count > 0) yaml.Append("        warn: [").Append(string.Join(", ", c.Warn.Select(Q))).AppendLine("]");
+                        if (c.Alert is { } a) yaml.Append("        alert: ").Append(a.Yaml).Append("  # ").AppendLine(a.Source);
+                    }
+                }
+                if (svc.Slos.Count > 0)
+                {
+                    yaml.AppendLine("    slos:");
+                    foreach (var (slo, source) in svc.Slos) yaml.Append("      - ").Append(slo).Append("  # ").AppendLine(source);
                 }
             }
         }
@@ -119,11 +148,23 @@ public static partial class WorkspaceDraft
         return new ImportReport(yaml.ToString(), understood, notUnderstood);
     }
 
-    private sealed record DraftCheck(string Id, string Kind, IReadOnlyList<string> Conditions, string Source, string? Url);
+    private sealed class DraftCheck(string id, string kind, IEnumerable<string> conditions, string source, string? url)
+    {
+        public string Id { get; } = id;
+        public string Kind { get; } = kind;
+        public List<string> Conditions { get; } = [.. conditions];
+        public List<string> Warn { get; } = [];
+        public string Source { get; } = source;
+        public string? Url { get; } = url;
+        /// <summary>The check's <c>alert:</c> block (flow YAML) and the line it came from.</summary>
+        public (string Yaml, string Source)? Alert { get; set; }
+    }
 
     private sealed record DraftService(string Id, string Name, string Runbook, string Source)
     {
         public List<DraftCheck> Checks { get; } = [];
+        public List<(string Yaml, string Source)> Slos { get; } = [];
+        public string? Escalation { get; set; }
     }
 
     private static string CheckId(DraftService svc, string wanted)

@@ -37,7 +37,10 @@ public sealed class WorkspaceDraftTests
         Assert.Equal("0 2 * * *", w.Maintenance.Tasks.Single().Cron);
         Assert.Contains("# production-platform.md:12", report.Yaml, StringComparison.Ordinal); // the web row of the service table
         Assert.Contains("TODO", report.Yaml, StringComparison.Ordinal);
-        Assert.Contains(report.NotUnderstood, n => n.Contains("SLO Targets", StringComparison.Ordinal));
+        // The SLO table: availability, p95 latency and error rate, measured with the web service's health check.
+        Assert.Equal([("availability", 0.995, (TimeSpan?)null), ("latency", 0.95, TimeSpan.FromMilliseconds(500)), ("error-rate", 0.99, null)],
+            w.FindService("web")!.Slos.Select(s => (s.Id, Math.Round(s.Objective, 4), s.Latency)));
+        Assert.All(w.FindService("web")!.Slos, s => Assert.Equal("health", s.Check));
     }
 
     [Fact]
@@ -47,19 +50,39 @@ public sealed class WorkspaceDraftTests
         Assert.Equal([("P0", 5), ("P1", 15), ("P2", 60), ("P3", 1440)], w.Severities.Select(s => (s.Id, (int)s.RespondWithin!.Value.TotalMinutes)));
         var queue = w.FindService("redis")!.Checks.Single();
         Assert.Equal("LLEN celery", ((RedisCheckSpec)queue.Spec).Command);
-        Assert.Equal("[VALUE] < 100", Assert.Single(queue.Conditions).Text);
         Assert.Equal("https://api.sec-analysis.com/health", ((HttpCheckSpec)w.FindService("api")!.Checks.Single().Spec).Url);
         var tasks = w.Maintenance.Tasks.ToDictionary(t => t.Id, t => t.Cron);
         Assert.Equal("0 9 * * 1-5", tasks["morning-health-check"]);
         Assert.Equal("0 2 * * 0", tasks["weekly-maintenance"]);
+
+        // Escalation paths per level, people from the contact block, alert rules from the YAML blocks.
+        var p0 = w.EscalationPolicies.Single(p => p.Id == "p0");
+        Assert.Equal([("user:on-call-engineer", 15), ("user:engineering-manager", 15)], p0.Steps.Take(2).Select(st => (string.Join(",", st.Notify.Select(t => $"{t.Kind.ToString().ToLowerInvariant()}:{t.Id}")), (int)st.Wait.TotalMinutes)));
+        Assert.Equal("user:cto", string.Join(",", p0.Steps[2].Notify.Select(t => $"{t.Kind.ToString().ToLowerInvariant()}:{t.Id}")));
+        Assert.Equal(60, (int)w.EscalationPolicies.Single(p => p.Id == "p1").Steps[0].Wait.TotalMinutes);
+        Assert.Equal("manager@company.com", w.Users.Single(u => u.Id == "engineering-manager").Email);
+        Assert.All(w.Services, s => Assert.Equal("p0", s.Escalation));
+        var health = w.FindService("api")!.Checks.Single();
+        Assert.Equal(("P0", TimeSpan.FromMinutes(2)), (health.Alert!.Severity, health.Alert.For!.Value));
+        Assert.Equal(["[VALUE] <= 500"], queue.Conditions.Select(c => c.Text));
+        Assert.Equal(["[VALUE] < 100"], queue.Warn.Select(c => c.Text));
+        Assert.Equal(("P1", TimeSpan.FromMinutes(15)), (queue.Alert!.Severity, queue.Alert.For!.Value));
+        Assert.Equal(["[VALUE] < 80"], w.FindService("host")!.Checks.Single().Conditions.Select(c => c.Text));
     }
 
     [Fact]
     public void The_stm_runbook_drafts_a_workspace_that_validates_and_says_what_it_left_out()
     {
         var (w, report) = Draft(Sample("stm-intelligence-brief.md"));
-        Assert.NotEmpty(w.Maintenance.Tasks);
-        Assert.Contains(report.NotUnderstood, n => n.Contains("Escalation Path", StringComparison.Ordinal));
+        Assert.Equal(["0 9 * * 1", "0 9 * * 1", "0 9 1 * *", "0 9 1 1,4,7,10 *"], w.Maintenance.Tasks.Select(t => t.Cron));
+        // No severity levels in this runbook: its alert lists' headings make them.
+        Assert.Equal([("critical", true), ("warning", false)], w.Severities.Select(s => (s.Id, s.Page)));
+        Assert.Equal([15, 30], w.EscalationPolicies.Single().Steps.Take(2).Select(st => (int)st.Wait.TotalMinutes));
+        var api = w.FindService("api")!;
+        Assert.Equal(("critical", 2), (api.Checks.Single(c => c.Id == "health").Alert!.Severity, api.Checks.Single(c => c.Id == "health").Alert!.After));
+        Assert.Equal(["[CERTIFICATE_EXPIRATION] > 720h"], api.Checks.Single(c => c.Id == "certificate").Conditions.Select(c => c.Text));
+        Assert.Contains(report.NotUnderstood, n => n.Contains("Memory usage > 90%", StringComparison.Ordinal));
+        Assert.Contains(report.NotUnderstood, n => n.Contains("informational", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -75,6 +98,13 @@ public sealed class WorkspaceDraftTests
             "```bash\ncurl https://api.example.com/health\ncurl -s http://10.0.0.5:9000/status\n```\n", "```bash\nredis-cli -h cache.internal LLEN jobs:high\n```\n",
             "Task queue depth < 250\n\n", "## Escalation\n\n1. Call the lead\n", "## Daily Checks\n\n", "## Services\n\n| Service | Port |\n|---|---|\n| API (main) | 8000 |\n\n",
             "## Odd `name` with ünïcode & symbols!\n\n**Schedule**: monthly at 25:99\n\n", "| Component | Endpoint |\n|---|---|\n| x\"y'z | GET /a b |\n\n",
+            "### Escalation Paths\n\n**P0 Incidents**:\n1. On-call engineer (immediate)\n2. Manager (if no response in 15 min)\n\n**P1 Incidents**:\n1. On-call engineer\n2. CTO (if no response in 2 hours)\n\n",
+            "### Escalation\n\n1. **Level 1:** On-call (15 min response)\n2. **Level 2:** Lead (1 hour response)\n\n", "| Role | Email |\n|---|---|\n| Lead | lead@example.com |\n| On-call | not-an-email |\n\n",
+            "```\nManager: boss@example.com\nCTO: cto@example.com\n```\n", "### SLO Targets\n\n| SLI | Target |\n|---|---|\n| Availability | >= 99.9% |\n| p99 Latency | < 2s |\n| Error Rate | < 0.5% |\n| Freshness | daily |\n\n",
+            "### Alert Thresholds\n\n```yaml\n- name: APIDown\n  condition: health != 200\n  duration: 2m\n  severity: P0\n- name: Queue\n  condition: queue_depth > 300\n  duration: oops\n  severity: P9\n- name: Disk\n  condition: disk_usage > 85%\n```\n",
+            "```yaml\ngroups:\n  - name: x\n    rules:\n      - alert: HostDown\n        expr: up == 0\n        for: 5m\n        labels: { severity: critical }\n```\n", "```yaml\n: broken: [yaml\n```\n",
+            "### Critical Alerts (Page immediately)\n\n- Health check failed (3+ consecutive failures)\n- Disk > 95%\n- SSL certificate expiring (< 14 days)\n- Memory > 90%\n\n",
+            "### Warning Alerts\n\n- Queue depth > 50\n- Database connection errors\n\n", "### Info Alerts (Log only)\n\n- Job done\n\n",
         ];
         for (var n = 0; n < 150; n++)
         {
