@@ -49,6 +49,29 @@ public static partial class WorkspaceDraft
                                 understood.Add($"{Cite(c.Line)}: an HTTP health check of {url} on service '{id}'");
                             }
                         }
+                        // A diagnosis query ("Check for stuck jobs"), not a housekeeping one ("Review and archive old rows").
+                        if (c.Risk.Class == Vigil.Runbooks.Risk.RiskClass.ReadOnly && Diagnostic().IsMatch(step.Title) && !Housekeeping().IsMatch(step.Title) && StuckQuery(c.Text) is { } stuck)
+                        {
+                            var db = Services(services, "postgres", "database", "db") ?? (services["database"] = new DraftService("database", "Database", copied, Cite(c.Line)));
+                            var id = CheckId(db, Slug(StripNumber(step.Title)) is { Length: > 0 and <= 40 } t ? t : "stuck-rows");
+                            if (db.Checks.All(k => !k.Kind.Contains(stuck.Count, StringComparison.Ordinal)))
+                            {
+                                db.Checks.Add(new DraftCheck(id, $"sql: {{ driver: postgres, connection: {Q($"postgresql://vigil@127.0.0.1:5432/{stuck.Database}")}, query: {Q(stuck.Count)} }}",
+                                    [stuck.Condition], Cite(c.Line) + "; TODO: the connection (user, host, password through ${VAR})", null));
+                                understood.Add($"{Cite(c.Line)}: a SQL check counting what '{step.Title}' looks for, on service '{db.Id}'");
+                            }
+                        }
+                        if (PgIsReady().Match(c.Text) is { Success: true } ready)
+                        {
+                            var db = Services(services, "postgres", "database", "db") ?? (services["database"] = new DraftService("database", "Database", copied, Cite(c.Line)));
+                            var host = ready.Groups["host"].Success ? ready.Groups["host"].Value : "127.0.0.1";
+                            var port = ready.Groups["port"].Success ? ready.Groups["port"].Value : "5432";
+                            if (db.Checks.All(k => !k.Kind.StartsWith("tcp", StringComparison.Ordinal)))
+                            {
+                                db.Checks.Add(new DraftCheck(CheckId(db, "port"), $"tcp: {{ host: {Q(host)}, port: {port} }}", [], Cite(c.Line) + "; from pg_isready", null));
+                                understood.Add($"{Cite(c.Line)}: a connection check of {host}:{port} (pg_isready) on service '{db.Id}'");
+                            }
+                        }
                         if (QueueDepth().Match(c.Text) is { Success: true } q)
                         {
                             var queue = q.Groups["queue"].Value;
@@ -165,6 +188,23 @@ public static partial class WorkspaceDraft
         public List<DraftCheck> Checks { get; } = [];
         public List<(string Yaml, string Source)> Slos { get; } = [];
         public string? Escalation { get; set; }
+    }
+
+    /// <summary>The first service whose id contains one of the words.</summary>
+    private static DraftService? Services(Dictionary<string, DraftService> services, params string[] words) =>
+        services.Values.FirstOrDefault(s => words.Any(w => s.Id.Contains(w, StringComparison.Ordinal)));
+
+    /// <summary>A diagnosis query for rows stuck past an age (<c>… WHERE … &lt; now() - interval '30 minutes'</c>) as a
+    /// count, and the database it ran against (psql -d), or null.</summary>
+    private static (string Count, string Database, string Condition)? StuckQuery(string command)
+    {
+        var sql = Regex.Match(command, @"(?is)\bSELECT\b.+?\bFROM\b\s+(?<rest>[\w.""]+\s+WHERE\b[^;""]*?(?<op>[<>]=?)\s*(?:now\(\)|current_timestamp)\s*-\s*interval\s*'[^']+'[^;""]*)");
+        if (!sql.Success) return null;
+        var db = Regex.Match(command, @"\s(?:-d|--dbname)[\s=]+([\w-]+)") is { Success: true } d ? d.Groups[1].Value : "postgres";
+        var rest = Regex.Replace(sql.Groups["rest"].Value, @"\s+", " ").Trim().TrimEnd(';', '"', ' ');
+        rest = Regex.Replace(rest, @"(?i)\s+(ORDER BY|LIMIT)\b.*$", "");
+        // Older than the interval: rows stuck, none expected. Newer: recent rows, some expected.
+        return ($"SELECT count(*) FROM {rest}", db, sql.Groups["op"].Value.StartsWith('<') ? "[VALUE] == 0" : "[VALUE] > 0");
     }
 
     private static string CheckId(DraftService svc, string wanted)
@@ -347,6 +387,15 @@ public static partial class WorkspaceDraft
 
     [GeneratedRegex(@"redis-cli\b(?:\s+-h\s+(?<host>[\w.-]+))?(?:\s+-\w+\s+\S+)*\s+LLEN\s+(?<queue>[\w:.-]+)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex QueueDepth();
+
+    [GeneratedRegex(@"\b(?:check|stuck|verify|detect|find|look for|count|diagnos|monitor|slow)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex Diagnostic();
+
+    [GeneratedRegex(@"\b(?:archive|clean|purge|delete|review|rotate|prune)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex Housekeeping();
+
+    [GeneratedRegex(@"\bpg_isready\b(?:\s+-h\s+(?<host>[\w.-]+))?(?:\s+-p\s+(?<port>\d+))?", RegexOptions.CultureInvariant)]
+    private static partial Regex PgIsReady();
 
     [GeneratedRegex(@"\b(?:P\d|SEV\s?-?\d|S\d)\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex SeverityId();

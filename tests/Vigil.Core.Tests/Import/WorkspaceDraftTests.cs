@@ -30,10 +30,15 @@ public sealed class WorkspaceDraftTests
         Assert.Equal([("P1", "Critical", 15), ("P2", "High", 60), ("P3", "Medium", 240), ("P4", "Low", 1440)],
             w.Severities.Select(s => (s.Id, s.Name, (int)s.RespondWithin!.Value.TotalMinutes)));
         Assert.Equal(["web", "orchestrator", "intake-watcher", "postgresql", "nginx"], w.Services.Select(s => s.Id));
+        // The diagnosis query for stuck jobs becomes a count that must stay 0, against the database psql named.
+        var stuck = (SqlCheckSpec)w.FindService("postgresql")!.Checks.Single(c => c.Spec is SqlCheckSpec).Spec;
+        Assert.Equal("SELECT count(*) FROM jobs WHERE status = 'processing' AND created_at < NOW() - INTERVAL '1 hour'", stuck.Query);
+        Assert.EndsWith("/analytics", stuck.Connection, StringComparison.Ordinal);
         Assert.All(w.Services, s => Assert.Equal("runbooks/production-platform.md", s.Runbook));
         var web = w.FindService("web")!.Checks.Single();
+        Assert.Equal(2, w.FindService("postgresql")!.Checks.Count);
         Assert.Equal("http://127.0.0.1:8080/api/engines", ((HttpCheckSpec)web.Spec).Url);
-        Assert.IsType<TcpCheckSpec>(w.FindService("postgresql")!.Checks.Single().Spec);
+        Assert.IsType<TcpCheckSpec>(w.FindService("postgresql")!.Checks[0].Spec);
         Assert.Equal("0 2 * * *", w.Maintenance.Tasks.Single().Cron);
         Assert.Contains("# production-platform.md:12", report.Yaml, StringComparison.Ordinal); // the web row of the service table
         Assert.Contains("TODO", report.Yaml, StringComparison.Ordinal);
@@ -82,6 +87,9 @@ public sealed class WorkspaceDraftTests
         Assert.Equal(("critical", 2), (api.Checks.Single(c => c.Id == "health").Alert!.Severity, api.Checks.Single(c => c.Id == "health").Alert!.After));
         Assert.Equal(["[CERTIFICATE_EXPIRATION] > 720h"], api.Checks.Single(c => c.Id == "certificate").Conditions.Select(c => c.Text));
         Assert.Contains(report.NotUnderstood, n => n.Contains("Memory usage > 90%", StringComparison.Ordinal));
+        // "signals this week" counts recent rows: some are expected.
+        var fresh = w.Services.SelectMany(s => s.Checks).Single(c => c.Spec is SqlCheckSpec { Query: var q } && q.Contains("signals", StringComparison.Ordinal));
+        Assert.Equal(["[VALUE] > 0"], fresh.Conditions.Select(c => c.Text));
         Assert.Contains(report.NotUnderstood, n => n.Contains("informational", StringComparison.Ordinal));
     }
 
