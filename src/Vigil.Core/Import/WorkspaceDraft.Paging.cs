@@ -33,6 +33,7 @@ public static partial class WorkspaceDraft
             var sections = r.AllSections().ToList();
             foreach (var s in sections) Contacts(s, Cite);
             foreach (var s in sections.Where(s => s.Role == SectionRole.Escalation || s.Title.Contains("escalation", StringComparison.OrdinalIgnoreCase))) Escalation(s, Cite);
+            foreach (var s in sections) foreach (var t in s.Tables) EscalationTable(t, s, Cite);
             foreach (var s in sections) foreach (var t in s.Tables) Slos(t, Cite);
             foreach (var s in sections.Where(s => s.Title.Contains("alert", StringComparison.OrdinalIgnoreCase) || s.Blocks.Any(b => b.Language == "yaml" && b.Text.Contains("severity", StringComparison.Ordinal))))
                 Alerts(s, Cite);
@@ -110,6 +111,32 @@ public static partial class WorkspaceDraft
             }
             if (groups.Count > 1)
                 notUnderstood.Add($"{cite(s.Line)}: '{s.Title}' has a policy per severity; a service names one policy, so every service uses '{Policies[0].Id}': choose per service");
+        }
+
+        /// <summary>An escalation table: a level (or tier) column, a who column (contact, role, person) and optionally a
+        /// time column ("15 min", "after 30 minutes"): one policy whose steps are the rows.</summary>
+        private void EscalationTable(RunbookTable t, Section s, Func<int, string> cite)
+        {
+            var headers = t.Headers.Select(h => h.ToLowerInvariant()).ToList();
+            var level = headers.FindIndex(h => h.Contains("level", StringComparison.Ordinal) || h.Contains("tier", StringComparison.Ordinal) || h.Contains("escalat", StringComparison.Ordinal) || h == "step");
+            var who = headers.FindIndex(h => h.Contains("contact", StringComparison.Ordinal) || h.Contains("who", StringComparison.Ordinal) || h.Contains("role", StringComparison.Ordinal) || h.Contains("person", StringComparison.Ordinal) || h.Contains("owner", StringComparison.Ordinal) || h.Contains("notify", StringComparison.Ordinal));
+            var time = headers.FindIndex(h => h.Contains("time", StringComparison.Ordinal) || h.Contains("after", StringComparison.Ordinal) || h.Contains("wait", StringComparison.Ordinal) || h.Contains("response", StringComparison.Ordinal));
+            if (level < 0 || who < 0 || level == who || t.Rows.Count == 0) return;
+            // A severity table has a level and a response column too, but no one to call.
+            if (t.Rows.All(r => r.Count > level && SeverityId().IsMatch(r[level])) && !headers[who].Contains("contact", StringComparison.Ordinal)) return;
+            var id = Slug(StripNumber(s.Title));
+            if (id.Length == 0 || Policies.Any(p => p.Id == id)) return;
+            var steps = new List<(string, string?, string)>();
+            foreach (var (row, i) in t.Rows.Select((row, i) => (row, i)).Where(x => x.row.Count > Math.Max(level, who)))
+            {
+                var user = AddUser(Email().Replace(row[who], "").Trim(' ', '(', ')', ',', '-') is { Length: > 0 } name ? name : row[who],
+                    Email().Match(string.Join(' ', row)) is { Success: true } m ? m.Value : null, cite(RowLine(t, i)));
+                var wait = time >= 0 && time < row.Count ? Minutes(row[time]) : null;
+                steps.Add(($"user:{user}", i + 1 < t.Rows.Count && wait is > 0 ? $"{wait}m" : null, cite(RowLine(t, i))));
+            }
+            if (steps.Count == 0) return;
+            Policies.Add((id, steps, cite(t.Line)));
+            understood.Add($"{cite(t.Line)}: escalation policy '{id}' with {steps.Count} steps (from a table)");
         }
 
         private static int? Minutes(string text)

@@ -113,6 +113,7 @@ public sealed class WorkspaceDraftTests
             "```yaml\ngroups:\n  - name: x\n    rules:\n      - alert: HostDown\n        expr: up == 0\n        for: 5m\n        labels: { severity: critical }\n```\n", "```yaml\n: broken: [yaml\n```\n",
             "### Critical Alerts (Page immediately)\n\n- Health check failed (3+ consecutive failures)\n- Disk > 95%\n- SSL certificate expiring (< 14 days)\n- Memory > 90%\n\n",
             "### Warning Alerts\n\n- Queue depth > 50\n- Database connection errors\n\n", "### Info Alerts (Log only)\n\n- Job done\n\n",
+            "## Escalation Matrix\n\n| Level | Contact | Time |\n|---|---|---|\n| 1 | Ops (ops@example.com) | 10 min |\n| 2 | |  |\n\n", "| Tier | Who |\n|---|---|\n| P1 | a@b.co |\n\n",
         ];
         for (var n = 0; n < 150; n++)
         {
@@ -126,6 +127,34 @@ public sealed class WorkspaceDraftTests
             Assert.True(loaded.Ok, $"{string.Join("\n", loaded.Errors)}\n--- runbook ---\n{text}\n--- draft ---\n{report.Yaml}");
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void An_escalation_table_becomes_a_policy_with_its_people_and_waits()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-import-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "runbooks"));
+        const string text = """
+            # Ops
+
+            ## Escalation Matrix
+
+            | Level | Contact | Response Time |
+            |---|---|---|
+            | L1 | On-call engineer | 15 min |
+            | L2 | Team lead (lead@example.com) | 30 min |
+            | L3 | Head of Engineering | 1 hour |
+            """;
+        File.WriteAllText(Path.Combine(dir, "runbooks", "ops.md"), text);
+        var report = WorkspaceDraft.Build([(RunbookParser.Parse(text, "ops.md"), "runbooks/ops.md")]);
+        File.WriteAllText(Path.Combine(dir, "vigil.yaml"), report.Yaml);
+        var loaded = new WorkspaceLoader(_ => null).Load(dir);
+        Assert.True(loaded.Ok, string.Join("\n", loaded.Errors) + report.Yaml);
+        var policy = loaded.Workspace!.EscalationPolicies.Single();
+        Assert.Equal("escalation-matrix", policy.Id);
+        Assert.Equal(["on-call-engineer", "team-lead", "head-of-engineering"], policy.Steps.Select(st => st.Notify.Single().Id));
+        Assert.Equal([15, 30], policy.Steps.Take(2).Select(st => (int)st.Wait.TotalMinutes));
+        Assert.Equal("lead@example.com", loaded.Workspace.Users.Single(u => u.Id == "team-lead").Email);
     }
 
     [Theory]
