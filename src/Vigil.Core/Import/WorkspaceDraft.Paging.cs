@@ -37,6 +37,7 @@ public static partial class WorkspaceDraft
             foreach (var s in sections) foreach (var t in s.Tables) Slos(t, Cite);
             foreach (var s in sections.Where(s => s.Title.Contains("alert", StringComparison.OrdinalIgnoreCase) || s.Blocks.Any(b => b.Language == "yaml" && b.Text.Contains("severity", StringComparison.Ordinal))))
                 Alerts(s, Cite);
+            foreach (var s in sections) AlertLines(s, Cite);
             if (Policies.Count > 0)
                 foreach (var svc in services.Values) svc.Escalation ??= Policies[0].Id;
         }
@@ -222,6 +223,21 @@ public static partial class WorkspaceDraft
                 }
                 var after = Regex.Match(p.Text, @"(\d+)\+?\s*consecutive") is { Success: true } c ? int.Parse(c.Groups[1].Value, CultureInfo.InvariantCulture) : (int?)null;
                 Attach(p.Text, SeverityAt(level), null, after, cite(p.Line), p.Text);
+            }
+        }
+
+        /// <summary>"**Alert**: `HighQueueDepth` — queue depth > 500 for 15 minutes (P1)" lines, anywhere.</summary>
+        private void AlertLines(Section s, Func<int, string> cite)
+        {
+            foreach (var p in s.Paragraphs)
+            {
+                var m = Regex.Match(p.Text, @"^\s*Alert\s*:\s*(?<name>[\w.-]+)(?<rest>.*)$", RegexOptions.IgnoreCase | RegexOptions.Singleline);
+                if (!m.Success) continue;
+                var rest = m.Groups["rest"].Value;
+                var severity = severities.FirstOrDefault(x => Regex.IsMatch(rest, $@"\b{Regex.Escape(x.Id)}\b", RegexOptions.IgnoreCase)).Id;
+                var duration = Regex.Match(rest, @"\bfor\s+(?:more than\s+)?(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?)\b", RegexOptions.IgnoreCase) is { Success: true } d
+                    ? d.Groups[1].Value + char.ToLowerInvariant(d.Groups[2].Value[0]) : null;
+                Attach($"{m.Groups["name"].Value} {rest}", severity, duration, null, cite(p.Line), m.Groups["name"].Value);
             }
         }
 

@@ -113,7 +113,7 @@ public sealed class WorkspaceDraftTests
             "```yaml\ngroups:\n  - name: x\n    rules:\n      - alert: HostDown\n        expr: up == 0\n        for: 5m\n        labels: { severity: critical }\n```\n", "```yaml\n: broken: [yaml\n```\n",
             "### Critical Alerts (Page immediately)\n\n- Health check failed (3+ consecutive failures)\n- Disk > 95%\n- SSL certificate expiring (< 14 days)\n- Memory > 90%\n\n",
             "### Warning Alerts\n\n- Queue depth > 50\n- Database connection errors\n\n", "### Info Alerts (Log only)\n\n- Job done\n\n",
-            "## Escalation Matrix\n\n| Level | Contact | Time |\n|---|---|---|\n| 1 | Ops (ops@example.com) | 10 min |\n| 2 | |  |\n\n", "| Tier | Who |\n|---|---|\n| P1 | a@b.co |\n\n",
+            "## Queue\n\n**Alert**: `HighQueueDepth` — queue depth > 400 for 10 minutes (P1)\n\n**Alert**: `ApiDown` when the health check fails for 2 min\n\n", "## Escalation Matrix\n\n| Level | Contact | Time |\n|---|---|---|\n| 1 | Ops (ops@example.com) | 10 min |\n| 2 | |  |\n\n", "| Tier | Who |\n|---|---|\n| P1 | a@b.co |\n\n",
         ];
         for (var n = 0; n < 150; n++)
         {
@@ -155,6 +155,37 @@ public sealed class WorkspaceDraftTests
         Assert.Equal(["on-call-engineer", "team-lead", "head-of-engineering"], policy.Steps.Select(st => st.Notify.Single().Id));
         Assert.Equal([15, 30], policy.Steps.Take(2).Select(st => (int)st.Wait.TotalMinutes));
         Assert.Equal("lead@example.com", loaded.Workspace.Users.Single(u => u.Id == "team-lead").Email);
+    }
+
+    [Fact]
+    public void An_alert_line_attaches_to_its_check_with_its_threshold_duration_and_severity()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-import-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "runbooks"));
+        const string text = """
+            # Ops
+
+            | Level | Response |
+            |---|---|
+            | P1 | 15 min |
+            | P2 | 1 hour |
+
+            ## Queue
+
+            ```bash
+            redis-cli LLEN celery
+            ```
+
+            **Alert**: `HighQueueDepth` — queue depth > 400 for 10 minutes (P2)
+            """;
+        File.WriteAllText(Path.Combine(dir, "runbooks", "ops.md"), text);
+        var report = WorkspaceDraft.Build([(RunbookParser.Parse(text, "ops.md"), "runbooks/ops.md")]);
+        File.WriteAllText(Path.Combine(dir, "vigil.yaml"), report.Yaml);
+        var loaded = new WorkspaceLoader(_ => null).Load(dir);
+        Assert.True(loaded.Ok, string.Join("\n", loaded.Errors) + report.Yaml);
+        var queue = loaded.Workspace!.Services.SelectMany(s => s.Checks).Single(c => c.Spec is RedisCheckSpec);
+        Assert.Equal(["[VALUE] <= 400"], queue.Conditions.Select(c => c.Text));
+        Assert.Equal(("P2", TimeSpan.FromMinutes(10)), (queue.Alert!.Severity, queue.Alert.For!.Value));
     }
 
     [Theory]
