@@ -21,6 +21,26 @@ public sealed class WorkspaceDraftTests
         return (loaded.Workspace!, report);
     }
 
+    /// <summary>Drafts a workspace from runbook text (copied as runbooks/ops.md) and loads it; asserts it validates.</summary>
+    private static (WorkspaceModel Workspace, ImportReport Report) DraftText(string text)
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-import-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "runbooks"));
+            File.WriteAllText(Path.Combine(dir, "runbooks", "ops.md"), text);
+            var report = WorkspaceDraft.Build([(RunbookParser.Parse(text, "ops.md"), "runbooks/ops.md")]);
+            File.WriteAllText(Path.Combine(dir, "vigil.yaml"), report.Yaml);
+            var loaded = new WorkspaceLoader(_ => null).Load(dir);
+            Assert.True(loaded.Ok, $"{string.Join("\n", loaded.Errors)}\n--- runbook ---\n{text}\n--- draft ---\n{report.Yaml}");
+            return (loaded.Workspace!, report);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string Sample(string name) => Path.Combine(AppContext.BaseDirectory, name == "stm-intelligence-brief.md" ? Path.Combine("examples", "stm-intelligence-brief", "runbooks") : "Samples", name);
 
     [Fact]
@@ -117,24 +137,14 @@ public sealed class WorkspaceDraftTests
         ];
         for (var n = 0; n < 150; n++)
         {
-            var text = string.Concat(Enumerable.Range(0, random.Next(1, 12)).Select(_ => pieces[random.Next(pieces.Length)]));
-            var dir = Directory.CreateTempSubdirectory("vigil-import-fuzz-").FullName;
-            Directory.CreateDirectory(Path.Combine(dir, "runbooks"));
-            File.WriteAllText(Path.Combine(dir, "runbooks", "ops.md"), text);
-            var report = WorkspaceDraft.Build([(RunbookParser.Parse(text, "ops.md"), "runbooks/ops.md")]);
-            File.WriteAllText(Path.Combine(dir, "vigil.yaml"), report.Yaml);
-            var loaded = new WorkspaceLoader(_ => null).Load(dir);
-            Assert.True(loaded.Ok, $"{string.Join("\n", loaded.Errors)}\n--- runbook ---\n{text}\n--- draft ---\n{report.Yaml}");
-            Directory.Delete(dir, recursive: true);
+            DraftText(string.Concat(Enumerable.Range(0, random.Next(1, 12)).Select(_ => pieces[random.Next(pieces.Length)])));
         }
     }
 
     [Fact]
     public void An_escalation_table_becomes_a_policy_with_its_people_and_waits()
     {
-        var dir = Directory.CreateTempSubdirectory("vigil-import-").FullName;
-        Directory.CreateDirectory(Path.Combine(dir, "runbooks"));
-        const string text = """
+        var (w, _) = DraftText("""
             # Ops
 
             ## Escalation Matrix
@@ -144,25 +154,18 @@ public sealed class WorkspaceDraftTests
             | L1 | On-call engineer | 15 min |
             | L2 | Team lead (lead@example.com) | 30 min |
             | L3 | Head of Engineering | 1 hour |
-            """;
-        File.WriteAllText(Path.Combine(dir, "runbooks", "ops.md"), text);
-        var report = WorkspaceDraft.Build([(RunbookParser.Parse(text, "ops.md"), "runbooks/ops.md")]);
-        File.WriteAllText(Path.Combine(dir, "vigil.yaml"), report.Yaml);
-        var loaded = new WorkspaceLoader(_ => null).Load(dir);
-        Assert.True(loaded.Ok, string.Join("\n", loaded.Errors) + report.Yaml);
-        var policy = loaded.Workspace!.EscalationPolicies.Single();
+            """);
+        var policy = w.EscalationPolicies.Single();
         Assert.Equal("escalation-matrix", policy.Id);
         Assert.Equal(["on-call-engineer", "team-lead", "head-of-engineering"], policy.Steps.Select(st => st.Notify.Single().Id));
         Assert.Equal([15, 30], policy.Steps.Take(2).Select(st => (int)st.Wait.TotalMinutes));
-        Assert.Equal("lead@example.com", loaded.Workspace.Users.Single(u => u.Id == "team-lead").Email);
+        Assert.Equal("lead@example.com", w.Users.Single(u => u.Id == "team-lead").Email);
     }
 
     [Fact]
     public void An_alert_line_attaches_to_its_check_with_its_threshold_duration_and_severity()
     {
-        var dir = Directory.CreateTempSubdirectory("vigil-import-").FullName;
-        Directory.CreateDirectory(Path.Combine(dir, "runbooks"));
-        const string text = """
+        var (w, _) = DraftText("""
             # Ops
 
             | Level | Response |
@@ -177,13 +180,8 @@ public sealed class WorkspaceDraftTests
             ```
 
             **Alert**: `HighQueueDepth` — queue depth > 400 for 10 minutes (P2)
-            """;
-        File.WriteAllText(Path.Combine(dir, "runbooks", "ops.md"), text);
-        var report = WorkspaceDraft.Build([(RunbookParser.Parse(text, "ops.md"), "runbooks/ops.md")]);
-        File.WriteAllText(Path.Combine(dir, "vigil.yaml"), report.Yaml);
-        var loaded = new WorkspaceLoader(_ => null).Load(dir);
-        Assert.True(loaded.Ok, string.Join("\n", loaded.Errors) + report.Yaml);
-        var queue = loaded.Workspace!.Services.SelectMany(s => s.Checks).Single(c => c.Spec is RedisCheckSpec);
+            """);
+        var queue = w.Services.SelectMany(s => s.Checks).Single(c => c.Spec is RedisCheckSpec);
         Assert.Equal(["[VALUE] <= 400"], queue.Conditions.Select(c => c.Text));
         Assert.Equal(("P2", TimeSpan.FromMinutes(10)), (queue.Alert!.Severity, queue.Alert.For!.Value));
     }
