@@ -34,6 +34,7 @@ public static partial class WorkspaceDraft
             foreach (var s in sections) Contacts(s, Cite);
             foreach (var s in sections.Where(s => s.Role == SectionRole.Escalation || s.Title.Contains("escalation", StringComparison.OrdinalIgnoreCase))) Escalation(s, Cite);
             foreach (var s in sections) foreach (var t in s.Tables) EscalationTable(t, s, Cite);
+            foreach (var s in sections) foreach (var t in s.Tables) Endpoints(t, Cite);
             foreach (var s in sections) foreach (var t in s.Tables) Slos(t, Cite);
             foreach (var s in sections.Where(s => s.Title.Contains("alert", StringComparison.OrdinalIgnoreCase) || s.Blocks.Any(b => b.Language == "yaml" && b.Text.Contains("severity", StringComparison.Ordinal))))
                 Alerts(s, Cite);
@@ -138,6 +139,69 @@ public static partial class WorkspaceDraft
             if (steps.Count == 0) return;
             Policies.Add((id, steps, cite(t.Line)));
             understood.Add($"{cite(t.Line)}: escalation policy '{id}' with {steps.Count} steps (from a table)");
+        }
+
+        /// <summary>
+        /// An endpoint table ("`GET /health` | … | `{"status":"ok"}`"): each endpoint is checked on the base URL the
+        /// runbook's health commands use, expecting its status codes ("200 … or 204") or, for a JSON body, its string
+        /// fields (<c>[BODY].status == ok</c>).
+        /// </summary>
+        private void Endpoints(RunbookTable t, Func<int, string> cite)
+        {
+            var headers = t.Headers.Select(h => h.ToLowerInvariant()).ToList();
+            var endpoint = headers.FindIndex(h => h.Contains("endpoint", StringComparison.Ordinal) || h is "path" or "url" or "route");
+            var expected = headers.FindIndex(h => h.Contains("expect", StringComparison.Ordinal) || h.Contains("response", StringComparison.Ordinal));
+            if (endpoint < 0 || expected < 0 || endpoint == expected) return;
+            var owner = services.Values.FirstOrDefault(svc => svc.Checks.Any(c => c.Url is not null && !c.Url.Contains("127.0.0.1", StringComparison.Ordinal)))
+                        ?? services.Values.FirstOrDefault(svc => svc.Checks.Any(c => c.Url is not null));
+            if (owner is null)
+            {
+                notUnderstood.Add($"{cite(t.Line)}: an endpoint table, but no command or table gives the server's address to check them on");
+                return;
+            }
+            var baseUri = new Uri(owner.Checks.First(c => c.Url is not null).Url!);
+            foreach (var (row, i) in t.Rows.Select((row, i) => (row, i)).Where(x => x.row.Count > Math.Max(endpoint, expected)))
+            {
+                var at = cite(RowLine(t, i));
+                var route = Regex.Match(row[endpoint], @"^(?:(?<method>GET|HEAD)\s+)?(?<path>/\S*)$");
+                if (!route.Success)
+                {
+                    if (Regex.IsMatch(row[endpoint], @"^(POST|PUT|PATCH|DELETE)\b")) notUnderstood.Add($"{at}: '{row[endpoint]}' changes data, so it is not probed");
+                    continue;
+                }
+                var url = new Uri(baseUri, route.Groups["path"].Value).ToString();
+                var conditions = new List<string>();
+                var text = row[expected].Trim();
+                if (text.StartsWith('{'))
+                {
+                    try
+                    {
+                        using var doc = System.Text.Json.JsonDocument.Parse(text);
+                        conditions.Add("[STATUS] == 200");
+                        foreach (var field in doc.RootElement.EnumerateObject().Where(f => f.Value.ValueKind == System.Text.Json.JsonValueKind.String && !f.Name.Contains("version", StringComparison.OrdinalIgnoreCase)).Take(3))
+                            if (Regex.IsMatch(field.Name, @"^\w+$") && Regex.IsMatch(field.Value.GetString()!, @"^[\w.-]+$")) conditions.Add($"[BODY].{field.Name} == {field.Value.GetString()}");
+                    }
+                    catch (System.Text.Json.JsonException)
+                    {
+                        conditions.Add("[STATUS] == 200");
+                    }
+                }
+                else
+                {
+                    var codes = Regex.Matches(text, @"\b([1-5]\d\d)\b").Select(m => m.Value).Distinct().ToList();
+                    conditions.Add(codes.Count switch { 0 => "[STATUS] == 200", 1 => $"[STATUS] == {codes[0]}", _ => $"[STATUS] == any({string.Join(", ", codes)})" });
+                }
+                var existing = owner.Checks.FirstOrDefault(c => c.Url == url);
+                if (existing is not null)
+                {
+                    foreach (var c in conditions.Where(c => !existing.Conditions.Contains(c))) existing.Conditions.Add(c);
+                    understood.Add($"{at}: the expected response of {url} ({string.Join(", ", conditions)})");
+                    continue;
+                }
+                var id = CheckId(owner, Slug(route.Groups["path"].Value) is { Length: > 0 } slug ? slug : "root");
+                owner.Checks.Add(new DraftCheck(id, $"http: {{ url: {Q(url)} }}", conditions, at, url));
+                understood.Add($"{at}: an HTTP check of {url} ({string.Join(", ", conditions)}) on service '{owner.Id}'");
+            }
         }
 
         private static int? Minutes(string text)

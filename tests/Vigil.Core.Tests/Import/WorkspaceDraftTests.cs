@@ -106,6 +106,10 @@ public sealed class WorkspaceDraftTests
         var api = w.FindService("api")!;
         Assert.Equal(("critical", 2), (api.Checks.Single(c => c.Id == "health").Alert!.Severity, api.Checks.Single(c => c.Id == "health").Alert!.After));
         Assert.Equal(["[CERTIFICATE_EXPIRATION] > 720h"], api.Checks.Single(c => c.Id == "certificate").Conditions.Select(c => c.Text));
+        // The endpoint table's expected responses: the health body's status, and "200 … or 204".
+        Assert.Equal(["[STATUS] == 200", "[BODY].status == ok"], api.Checks.Single(c => c.Id == "health").Conditions.Select(c => c.Text));
+        Assert.Equal("https://api.example.com/briefs/current", ((HttpCheckSpec)api.Checks.Single(c => c.Id == "briefs-current").Spec).Url);
+        Assert.Equal(["[STATUS] == any(200, 204)"], api.Checks.Single(c => c.Id == "briefs-current").Conditions.Select(c => c.Text));
         Assert.Contains(report.NotUnderstood, n => n.Contains("Memory usage > 90%", StringComparison.Ordinal));
         // "signals this week" counts recent rows: some are expected.
         var fresh = w.Services.SelectMany(s => s.Checks).Single(c => c.Spec is SqlCheckSpec { Query: var q } && q.Contains("signals", StringComparison.Ordinal));
@@ -133,7 +137,7 @@ public sealed class WorkspaceDraftTests
             "```yaml\ngroups:\n  - name: x\n    rules:\n      - alert: HostDown\n        expr: up == 0\n        for: 5m\n        labels: { severity: critical }\n```\n", "```yaml\n: broken: [yaml\n```\n",
             "### Critical Alerts (Page immediately)\n\n- Health check failed (3+ consecutive failures)\n- Disk > 95%\n- SSL certificate expiring (< 14 days)\n- Memory > 90%\n\n",
             "### Warning Alerts\n\n- Queue depth > 50\n- Database connection errors\n\n", "### Info Alerts (Log only)\n\n- Job done\n\n",
-            "## Queue\n\n**Alert**: `HighQueueDepth` — queue depth > 400 for 10 minutes (P1)\n\n**Alert**: `ApiDown` when the health check fails for 2 min\n\n", "## Escalation Matrix\n\n| Level | Contact | Time |\n|---|---|---|\n| 1 | Ops (ops@example.com) | 10 min |\n| 2 | |  |\n\n", "| Tier | Who |\n|---|---|\n| P1 | a@b.co |\n\n",
+            "### Critical Endpoints\n\n| Endpoint | Expected Response |\n|---|---|\n| `GET /health` | `{\"status\":\"ok\",\"n\":1}` |\n| `GET /x y` | 302 or 200 |\n| `POST /jobs` | 201 |\n| `GET /v` | `{bad json` |\n\n", "## Queue\n\n**Alert**: `HighQueueDepth` — queue depth > 400 for 10 minutes (P1)\n\n**Alert**: `ApiDown` when the health check fails for 2 min\n\n", "## Escalation Matrix\n\n| Level | Contact | Time |\n|---|---|---|\n| 1 | Ops (ops@example.com) | 10 min |\n| 2 | |  |\n\n", "| Tier | Who |\n|---|---|\n| P1 | a@b.co |\n\n",
         ];
         for (var n = 0; n < 150; n++)
         {
