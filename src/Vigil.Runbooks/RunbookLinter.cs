@@ -100,6 +100,18 @@ public static partial class RunbookLinter
             if (!resolved) Add(s.Line, Warning, "symptoms-without-resolution", $"'{s.Title}' lists symptoms, and nothing near it says how to resolve them: add a resolution section or steps");
         }
 
+        // A bold "Symptoms:" label inside a section needs a resolution label, option or changing step in that section.
+        foreach (var s in sections.Where(s => s.Labels.Any(l => l.Role == SectionRole.Symptoms) && s.Role != SectionRole.Symptoms))
+        {
+            var resolved = s.Labels.Any(l => l.Role is SectionRole.Resolution or SectionRole.Option or SectionRole.Rollback) || s.Options.Count > 0
+                           || s.Flatten().Any(f => f.Steps.Any(st => st.Risk.Class != RiskClass.ReadOnly) || (f != s && f.Role is SectionRole.Resolution or SectionRole.Option or SectionRole.Rollback));
+            if (!resolved)
+            {
+                var label = s.Labels.First(l => l.Role == SectionRole.Symptoms);
+                Add(label.Line, Warning, "symptoms-without-resolution", $"'{s.Title}' lists symptoms, and nothing in it says how to resolve them: add resolution steps");
+            }
+        }
+
         // A stale runbook.
         if (r.Metadata.LastUpdated is { } updated && r.Metadata.ReviewCycle is { } cycle && Date(updated.Text) is { } when && Cycle(cycle.Text) is { } every)
         {

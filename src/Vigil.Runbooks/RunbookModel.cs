@@ -79,6 +79,10 @@ public sealed class Section
 
     public List<RunbookLink> Links { get; } = [];
 
+    /// <summary>Bold labels that divide a section without a heading ("**Symptoms**:", "**Recovery Steps**:"), with
+    /// the role their words give.</summary>
+    public List<SectionLabel> Labels { get; } = [];
+
     /// <summary>"Option A - Rollback:" labels of the alternatives the section offers.</summary>
     public List<MetadataValue> Options { get; } = [];
 
@@ -109,6 +113,8 @@ public sealed record RunbookCommand(string Text, string Language, int Line, Risk
 public sealed record CodeSnippet(string Language, string FenceTag, string Text, int Line);
 
 public sealed record ChecklistItem(string Text, bool Done, int Line);
+
+public sealed record SectionLabel(string Text, SectionRole Role, int Line);
 
 public sealed record RunbookTable(IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string>> Rows, int Line);
 

@@ -232,6 +232,8 @@ public static partial class RunbookParser
             section.Links.AddRange(links);
             section.Paragraphs.Add(new MetadataValue(text, line));
             if (WarningStart().Match(text) is { Success: true } w) section.Warnings.Add(new RunbookWarning(w.Groups["level"].Value.ToUpperInvariant(), text, line));
+            if (text.Length <= 60 && text.EndsWith(':') && !text.Contains('\n', StringComparison.Ordinal) && RawLines(p).First().TrimStart().StartsWith("**", StringComparison.Ordinal))
+                section.Labels.Add(new SectionLabel(text.TrimEnd(':').Trim(), RoleOf(text), line));
             if (OptionLabel().IsMatch(text))
             {
                 option = text.Split('\n')[0].Trim().Trim('*', '_').TrimEnd(':').Trim();

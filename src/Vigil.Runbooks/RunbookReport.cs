@@ -49,6 +49,7 @@ public static class RunbookReport
             reasons = st.Risk.Reasons,
             commands = st.Commands.Select(c => new { text = c.Text, language = c.Language, line = c.Line, risk = c.Risk.Name, reasons = c.Risk.Reasons, parameters = c.Parameters }),
         }),
+        labels = s.Labels.Select(l => new { text = l.Text, role = Role(l.Role), line = l.Line }),
         options = s.Options.Select(o => new { label = o.Text, line = o.Line }),
         checklist = s.Checklist.Select(c => new { text = c.Text, done = c.Done, line = c.Line }),
         tables = s.Tables.Select(t => new { headers = t.Headers, rows = t.Rows, line = t.Line }),
@@ -79,6 +80,7 @@ public static class RunbookReport
         sb.Append(pad).Append(new string('#', s.Level)).Append(' ').Append(s.Title).Append("  #").Append(s.Anchor);
         if (Role(s.Role) is { } role) sb.Append("  [").Append(role).Append(']');
         sb.Append("  line ").Append(s.Line).AppendLine();
+        foreach (var l in s.Labels) sb.Append(pad).Append("  > ").Append(l.Text).Append(Role(l.Role) is { } lr ? $"  [{lr}]" : "").Append("  line ").Append(l.Line).AppendLine();
         foreach (var w in s.Warnings) sb.Append(pad).Append("  ! ").Append(w.Level).Append(": ").Append(OneLine(w.Text)).Append("  (line ").Append(w.Line).AppendLine(")");
         foreach (var t in s.Tables) sb.Append(pad).Append("  table: ").Append(string.Join(" | ", t.Headers)).Append(" (").Append(t.Rows.Count).Append(" rows, line ").Append(t.Line).AppendLine(")");
         foreach (var c in s.Checklist) sb.Append(pad).Append(c.Done ? "  [x] " : "  [ ] ").Append(OneLine(c.Text)).AppendLine();

@@ -61,6 +61,38 @@ public sealed class RunbookLinterTests
     }
 
     [Fact]
+    public void Bold_symptoms_need_resolution_steps_in_their_section()
+    {
+        var findings = Lint("""
+            # Ops
+
+            ## Disk full
+
+            **Symptoms**:
+            - writes fail
+
+            ```bash
+            df -h
+            ```
+            """);
+        Assert.Equal("5 symptoms-without-resolution", Assert.Single(findings, f => f.Rule == "symptoms-without-resolution") is var f ? $"{f.Line} {f.Rule}" : "");
+        Assert.DoesNotContain(Lint("""
+            # Ops
+
+            ## Disk full
+
+            **Symptoms**:
+            - writes fail
+
+            **Resolution**:
+
+            ```bash
+            docker image prune -f
+            ```
+            """), x => x.Rule == "symptoms-without-resolution");
+    }
+
+    [Fact]
     public void A_warning_or_a_backup_first_makes_a_destructive_step_acceptable()
     {
         Assert.Empty(Lint("""

@@ -57,6 +57,9 @@ public sealed class RunbookParserTests
         Assert.Equal(RiskClass.Destructive, redis.Risk.Class);
         Assert.Contains(redis.Risk.Reasons, x => x.Contains("mass deletion", StringComparison.Ordinal));
         Assert.Equal(SectionRole.Escalation, Section(r, "on-call-procedures").Role);
+        // Bold labels divide a section without headings, and say what each part is.
+        Assert.Equal([("Symptoms", SectionRole.Symptoms), ("Immediate Actions", SectionRole.Resolution), ("Recovery Steps", SectionRole.Resolution), ("Verification", SectionRole.Verification)],
+            p0.Labels.Select(l => (l.Text, l.Role)));
     }
 
     [Fact]

@@ -331,7 +331,7 @@ public static partial class WorkspaceDraft
                 check = services.Values.SelectMany(svc => svc.Checks).FirstOrDefault(c => c.Kind.StartsWith("tcp", StringComparison.Ordinal) || c.Kind.StartsWith("postgres", StringComparison.Ordinal));
             else if (t.Contains("queue", StringComparison.Ordinal) && number is not null)
             {
-                check = services.Values.SelectMany(svc => svc.Checks).FirstOrDefault(c => c.Kind.StartsWith("redis", StringComparison.Ordinal));
+                check = services.Values.SelectMany(svc => svc.Checks).FirstOrDefault(c => c.Kind.Contains("LLEN", StringComparison.Ordinal));
                 if (check is not null)
                 {
                     // The alert's limit fails the check; the lower limit the text gave (if any) stays as a warning.

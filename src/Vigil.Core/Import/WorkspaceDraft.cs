@@ -72,6 +72,17 @@ public static partial class WorkspaceDraft
                                 understood.Add($"{Cite(c.Line)}: a connection check of {host}:{port} (pg_isready) on service '{db.Id}'");
                             }
                         }
+                        if (RedisPing().Match(c.Text) is { Success: true } ping)
+                        {
+                            var id = Services(services, "redis", "cache") is { } known ? known.Id : "redis";
+                            var svc = services.TryGetValue(id, out var existing) ? existing : services[id] = new DraftService(id, "Redis", copied, Cite(c.Line));
+                            var url = $"redis://{(ping.Groups["host"].Success ? ping.Groups["host"].Value : "127.0.0.1")}:{(ping.Groups["port"].Success ? ping.Groups["port"].Value : "6379")}";
+                            if (svc.Checks.All(k => !k.Kind.Contains("PING", StringComparison.Ordinal)))
+                            {
+                                svc.Checks.Add(new DraftCheck(CheckId(svc, "ping"), $"redis: {{ url: {Q(url)}, command: \"PING\" }}", ["[BODY] == PONG"], Cite(c.Line), null));
+                                understood.Add($"{Cite(c.Line)}: a Redis PING check of {url} on service '{id}'");
+                            }
+                        }
                         if (QueueDepth().Match(c.Text) is { Success: true } q)
                         {
                             var queue = q.Groups["queue"].Value;
@@ -393,6 +404,9 @@ public static partial class WorkspaceDraft
 
     [GeneratedRegex(@"\b(?:archive|clean|purge|delete|review|rotate|prune)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex Housekeeping();
+
+    [GeneratedRegex(@"\bredis-cli\b(?:\s+-h\s+(?<host>[\w.-]+))?(?:\s+-p\s+(?<port>\d+))?(?:\s+-n\s+\d+)?\s+PING\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex RedisPing();
 
     [GeneratedRegex(@"\bpg_isready\b(?:\s+-h\s+(?<host>[\w.-]+))?(?:\s+-p\s+(?<port>\d+))?", RegexOptions.CultureInvariant)]
     private static partial Regex PgIsReady();

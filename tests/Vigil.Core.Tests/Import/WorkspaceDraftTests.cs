@@ -73,7 +73,11 @@ public sealed class WorkspaceDraftTests
     {
         var (w, _) = Draft(Sample("sec-filing-analysis.md"));
         Assert.Equal([("P0", 5), ("P1", 15), ("P2", 60), ("P3", 1440)], w.Severities.Select(s => (s.Id, (int)s.RespondWithin!.Value.TotalMinutes)));
-        var queue = w.FindService("redis")!.Checks.Single();
+        var queue = w.FindService("redis")!.Checks.Single(c => c.Id == "queue-depth");
+        // `redis-cli -h … PING` in the P0 steps: a PING check of the same server.
+        var ping = w.FindService("redis")!.Checks.Single(c => c.Id == "ping");
+        Assert.Equal(("redis://redis.sec-analysis.com:6379", "PING"), (((RedisCheckSpec)ping.Spec).Url, ((RedisCheckSpec)ping.Spec).Command));
+        Assert.Equal(["[BODY] == PONG"], ping.Conditions.Select(c => c.Text));
         Assert.Equal("LLEN celery", ((RedisCheckSpec)queue.Spec).Command);
         Assert.Equal("https://api.sec-analysis.com/health", ((HttpCheckSpec)w.FindService("api")!.Checks.Single().Spec).Url);
         var tasks = w.Maintenance.Tasks.ToDictionary(t => t.Id, t => t.Cron);
@@ -127,7 +131,7 @@ public sealed class WorkspaceDraftTests
             "## Severity\n\n| Level | Response Time |\n|---|---|\n| **P1 - Critical** | 15 min |\n| SEV2 High | 2 hours |\n| P3 | whenever |\n\n",
             "### Severity Levels\n\n**P0 - Down**:\n- Response time: Immediate\n\n**P1 - Slow**:\n- Response time: < 30 minutes\n\n",
             "## Daily Checks\n\n**Frequency**: Every weekday at 7:30 AM\n\n", "## Weekly Tasks (Every Monday)\n\n- [ ] rotate\n\n", "## Quarterly\n\n",
-            "```bash\ncurl https://api.example.com/health\ncurl -s http://10.0.0.5:9000/status\n```\n", "```bash\nredis-cli -h cache.internal LLEN jobs:high\n```\n",
+            "```bash\ncurl https://api.example.com/health\ncurl -s http://10.0.0.5:9000/status\n```\n", "```bash\nredis-cli -h cache.internal LLEN jobs:high\nredis-cli -h cache.internal -p 6380 PING\n```\n",
             "Task queue depth < 250\n\n", "## Escalation\n\n1. Call the lead\n", "## Daily Checks\n\n", "## Services\n\n| Service | Port |\n|---|---|\n| API (main) | 8000 |\n\n",
             "## Odd `name` with ünïcode & symbols!\n\n**Schedule**: monthly at 25:99\n\n", "| Component | Endpoint |\n|---|---|\n| x\"y'z | GET /a b |\n\n",
             "### Escalation Paths\n\n**P0 Incidents**:\n1. On-call engineer (immediate)\n2. Manager (if no response in 15 min)\n\n**P1 Incidents**:\n1. On-call engineer\n2. CTO (if no response in 2 hours)\n\n",
