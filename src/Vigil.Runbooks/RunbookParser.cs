@@ -115,7 +115,7 @@ public static partial class RunbookParser
     };
 
     [GeneratedRegex(@"(?<![<\w])<(?<angle>[A-Za-z][\w.-]{0,40})>(?![>\w])|\$\{(?<var>[A-Z][A-Z0-9_]{1,40})(?:[:?=#%/-][^}]{0,40})?\}|\$(?<var>[A-Z][A-Z0-9_]{1,40})\b|\bYOUR[_-][A-Z0-9_-]{2,40}\b|\b[A-Za-z][A-Za-z0-9_]{0,40}_(?:here|HERE)\b|\b(?:REPLACE[_-]ME|CHANGEME|CHANGE[_-]ME|XXX+)\b", RegexOptions.CultureInvariant)]
-    private static partial Regex Placeholder();
+    internal static partial Regex Placeholder();
 
     [GeneratedRegex(@"^\s*(?:\*\*|__)?\s*(?:Option|Approach|Alternative|Method)\s+(?:[A-Z0-9]{1,2}\b|\d+\b|one|two|three)\s*(?:[-–—:.)]|\*\*|$)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex OptionLabel();

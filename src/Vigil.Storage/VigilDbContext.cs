@@ -183,6 +183,8 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
         modelBuilder.Entity<StepExecution>(e =>
         {
             e.HasOne<Incident>().WithMany().HasForeignKey(x => x.IncidentId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.IncidentId, x.StepId });
+            e.HasIndex(x => x.State);
         });
 
         modelBuilder.Entity<MaintenanceRun>(e =>

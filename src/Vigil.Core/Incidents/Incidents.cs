@@ -31,6 +31,23 @@ public sealed record RunbookLink(string? Path, string? Section, string? Url)
         return string.IsNullOrEmpty(path) ? null : new RunbookLink(path, section, null);
     }
 
+    /// <summary>
+    /// As <see cref="Resolve(string?, string?)"/>, and a URL that shows one of the workspace's runbooks (a Git host's
+    /// view of the same file, <c>https://git.example.com/ops/blob/main/runbooks/db.md#replication-lag</c>, as
+    /// Alertmanager's <c>runbook_url</c> often is) links that runbook and section, so the incident offers its steps.
+    /// </summary>
+    public static RunbookLink? Resolve(string? alertRunbook, string? serviceRunbook, Workspace.WorkspaceModel workspace)
+    {
+        var link = Resolve(alertRunbook, serviceRunbook);
+        if (link?.Url is null || !Uri.TryCreate(link.Url, UriKind.Absolute, out var uri)) return link;
+        var path = Uri.UnescapeDataString(uri.AbsolutePath);
+        var doc = workspace.RunbookDocuments.Where(d => path.EndsWith("/" + d.Path, StringComparison.Ordinal))
+            .OrderByDescending(d => d.Path.Length).FirstOrDefault();
+        if (doc is null) return link;
+        var section = Uri.UnescapeDataString(uri.Fragment.TrimStart('#'));
+        return new RunbookLink(doc.Path, section.Length == 0 ? null : section, null);
+    }
+
     /// <summary>The link as an incident stores it (a URL goes in the path column), or null.</summary>
     public static RunbookLink? FromStored(string? path, string? section) =>
         path is null ? null : IsUrl(path) ? new RunbookLink(null, null, path) : new RunbookLink(path, section, null);

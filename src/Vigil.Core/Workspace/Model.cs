@@ -19,15 +19,40 @@ public sealed record WorkspaceModel
     public IReadOnlyList<Service> Services { get; init; } = [];
     public IReadOnlyList<Integration> Integrations { get; init; } = [];
     public RunbookSettings Runbooks { get; init; } = new();
+
+    /// <summary>The runbooks themselves: every Markdown file under <c>runbooks/</c> and every file vigil.yaml names.</summary>
+    public IReadOnlyList<WorkspaceRunbook> RunbookDocuments { get; init; } = [];
+
     public MaintenanceSettings Maintenance { get; init; } = new();
 
     /// <summary>Every secret value the workspace resolved; used to redact logs and responses.</summary>
     public SecretSet Secrets { get; init; } = new();
 
-    /// <summary>SHA-256 of the vigil.yaml text that produced this model, to tell reloads apart.</summary>
+    /// <summary>SHA-256 of the vigil.yaml text and the runbooks that produced this model, to tell reloads apart.</summary>
     public string Fingerprint { get; init; } = "";
 
     public Service? FindService(string id) => Services.FirstOrDefault(s => s.Id == id);
+
+    /// <summary>The runbook at a workspace-relative path (<c>runbooks/ops.md</c>), or null.</summary>
+    public WorkspaceRunbook? FindRunbookByPath(string path) => RunbookDocuments.FirstOrDefault(d => d.Path == path.Replace('\\', '/').TrimStart('.', '/'));
+
+    public WorkspaceRunbook? FindRunbook(string id) => RunbookDocuments.FirstOrDefault(d => d.Id == id);
+}
+
+/// <summary>A runbook of the workspace: its id in URLs, its path relative to the workspace, its text and its model.</summary>
+public sealed record WorkspaceRunbook(string Id, string Path, string Text, Vigil.Runbooks.Runbook Model)
+{
+    /// <summary>
+    /// The id of the runbook at <paramref name="relativePath"/>: the path without <c>runbooks/</c> and <c>.md</c>,
+    /// folders joined by <c>--</c> (<c>runbooks/db/postgres.md</c> → <c>db--postgres</c>), so it fits in one URL segment.
+    /// </summary>
+    public static string IdOf(string relativePath)
+    {
+        var p = relativePath.Replace('\\', '/');
+        if (p.StartsWith("runbooks/", StringComparison.Ordinal)) p = p["runbooks/".Length..];
+        if (p.EndsWith(".md", StringComparison.OrdinalIgnoreCase)) p = p[..^3];
+        return p.Replace("/", "--", StringComparison.Ordinal);
+    }
 }
 
 public sealed record Severity(string Id, string Name, TimeSpan? RespondWithin, bool Page, SourcePosition Position);
@@ -336,10 +361,28 @@ public enum ExecutionMode
 
 public sealed record RunbookSettings
 {
+    /// <summary>The variables a step sees when none are named: enough for tools to run, nothing secret.</summary>
+    public static readonly IReadOnlyList<string> DefaultEnvironment = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME"];
+
     public ExecutionMode Execution { get; init; } = ExecutionMode.Disabled;
-    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(5);
-    /// <summary>Role needed to confirm a destructive step.</summary>
+
+    /// <summary>How long a step may run before its process tree is killed.</summary>
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Role needed to run a destructive step.</summary>
     public Role ConfirmDestructive { get; init; } = Role.Admin;
+
+    /// <summary>Output kept per run (stdout and stderr together, bytes); the rest is counted and dropped.</summary>
+    public long OutputLimit { get; init; } = 1024 * 1024;
+
+    /// <summary>Where steps run: absolute, or relative to the workspace; the workspace by default.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>
+    /// The names of Vigil's environment variables a step receives (an allowlist). A workspace secret reaches a step
+    /// only when its variable is named here.
+    /// </summary>
+    public IReadOnlyList<string> Environment { get; init; } = DefaultEnvironment;
 }
 
 public sealed record MaintenanceWindow

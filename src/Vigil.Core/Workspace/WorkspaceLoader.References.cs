@@ -94,11 +94,53 @@ public sealed partial class WorkspaceLoader
             r.Error(at, $"runbook file '{path}' does not exist", $"create it, or fix the path (relative to {FileName})");
             return;
         }
+        var runbook = ReadRunbook(full);
         if (string.IsNullOrEmpty(section)) return;
-        var anchors = RunbookAnchors.Read(full);
+        var anchors = runbook.Model.Anchors;
         if (anchors.Contains(section)) return;
         var guess = YamlReading.Closest(section, anchors);
         r.Error(at, $"runbook '{path}' has no section '#{section}'",
             guess is not null ? $"did you mean `#{guess}`?" : "use the heading's anchor as GitHub writes it: lower case, spaces as '-'");
+    }
+
+    /// <summary>Reads and parses a runbook once per load, however many references point into it.</summary>
+    private WorkspaceRunbook ReadRunbook(string fullPath)
+    {
+        if (runbooks.TryGetValue(fullPath, out var known)) return known;
+        var text = File.ReadAllText(fullPath);
+        var relative = Path.GetRelativePath(directory, fullPath).Replace(Path.DirectorySeparatorChar, '/');
+        var doc = new WorkspaceRunbook(WorkspaceRunbook.IdOf(relative), relative, text, Vigil.Runbooks.RunbookParser.Parse(text, relative));
+        runbooks[fullPath] = doc;
+        return doc;
+    }
+
+    /// <summary>
+    /// The workspace's runbooks: every Markdown file under <c>runbooks/</c> and every file vigil.yaml points at, in
+    /// path order. Unreadable files under <c>runbooks/</c> are errors, as a bad reference is.
+    /// </summary>
+    private List<WorkspaceRunbook> CollectRunbooks()
+    {
+        var folder = Path.Combine(directory, "runbooks");
+        if (Directory.Exists(folder))
+        {
+            var files = Directory.EnumerateFiles(folder, "*.md", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 8 });
+            foreach (var file in files)
+            {
+                try
+                {
+                    ReadRunbook(Path.GetFullPath(file));
+                }
+                catch (IOException e)
+                {
+                    r.Error(new SourcePosition(Path.GetRelativePath(directory, file), 0, 0), $"cannot read runbook: {e.Message}", "check the file's permissions");
+                }
+            }
+        }
+        var list = runbooks.Values.OrderBy(d => d.Path, StringComparer.Ordinal).ToList();
+        foreach (var clash in list.GroupBy(d => d.Id, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            r.Error(new SourcePosition(clash.Last().Path, 0, 0), $"runbooks {string.Join(" and ", clash.Select(d => d.Path))} would share the id '{clash.Key}'", "rename one of them");
+        }
+        return list;
     }
 }

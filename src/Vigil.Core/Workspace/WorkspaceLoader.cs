@@ -35,6 +35,7 @@ public sealed partial class WorkspaceLoader
     // References are recorded where the value sits and resolved once the whole file is read,
     // so the error points at the dangling id itself, whatever the order of sections.
     private readonly List<(string Kind, string Id, SourcePosition At)> references = [];
+    private readonly Dictionary<string, WorkspaceRunbook> runbooks = new(StringComparer.Ordinal);
     private string directory = "";
 
     /// <param name="environment">Where <c>${VAR}</c> comes from; the process environment by default.</param>
@@ -75,6 +76,7 @@ public sealed partial class WorkspaceLoader
         directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(workspaceDirectory));
         r = new YamlReading(FileName, environment);
         references.Clear();
+        runbooks.Clear();
         var stream = new YamlStream();
         try
         {
@@ -101,12 +103,16 @@ public sealed partial class WorkspaceLoader
         }
         var model = ReadRoot(stream.Documents[0].RootNode);
         if (model is not null) CheckReferences(model);
+        var documents = model is null ? [] : CollectRunbooks();
         if (r.Errors.Count > 0 || model is null)
         {
             return new WorkspaceLoadResult(null, [.. r.Errors.OrderBy(e => e.Position.Line).ThenBy(e => e.Position.Column)]) { Secrets = r.Secrets };
         }
-        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(yaml)));
-        return new WorkspaceLoadResult(model with { Secrets = r.Secrets, Fingerprint = fingerprint }, []) { Secrets = r.Secrets };
+        // The runbooks are part of what runs: an edited runbook is a new workspace (new steps, new anchors).
+        var hashed = new StringBuilder(yaml);
+        foreach (var d in documents) hashed.Append('\0').Append(d.Path).Append('\0').Append(d.Text);
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(hashed.ToString())));
+        return new WorkspaceLoadResult(model with { Secrets = r.Secrets, Fingerprint = fingerprint, RunbookDocuments = documents }, []) { Secrets = r.Secrets };
     }
 
     private static WorkspaceLoadResult Fail(WorkspaceError error) => new(null, [error]);
@@ -566,15 +572,42 @@ public sealed partial class WorkspaceLoader
     private RunbookSettings ReadRunbookSettings(YamlNode? node)
     {
         if (YamlReading.IsEmpty(node)) return new RunbookSettings();
-        var m = r.Map(node, "`runbooks`", "execution", "step_timeout", "confirm_destructive");
+        var m = r.Map(node, "`runbooks`", "execution", "step_timeout", "confirm_destructive", "output_limit", "working_directory", "environment");
         if (m is null) return new RunbookSettings();
+        var confirm = m.Enum<Role>("confirm_destructive") ?? Role.Admin;
+        if (confirm == Role.Viewer) r.Error(m.PositionOf("confirm_destructive"), "`confirm_destructive`: viewers cannot run steps at all", "use responder or admin");
+        var limit = m.Size("output_limit");
+        if (limit is < 1024 or > 64L * 1024 * 1024) r.Error(m.PositionOf("output_limit"), $"`output_limit`: {limit} bytes is outside 1KB to 64MB", "write e.g. `output_limit: 1MB`");
+        var workdir = m.Str("working_directory");
+        if (workdir is not null && !Directory.Exists(Path.IsPathRooted(workdir) ? workdir : Path.Combine(directory, workdir)))
+        {
+            r.Error(m.PositionOf("working_directory"), $"`working_directory`: '{workdir}' is not a folder", "create it, or give a path relative to the workspace");
+        }
+        IReadOnlyList<string> environment = RunbookSettings.DefaultEnvironment;
+        if (m.Has("environment"))
+        {
+            var names = new List<string>();
+            foreach (var (name, at) in m.StrList("environment"))
+            {
+                if (!EnvironmentName().IsMatch(name)) r.Error(at, $"`environment`: '{name}' is not a variable name", "write names such as PATH or KUBECONFIG, without `$`");
+                else if (name.StartsWith("VIGIL_", StringComparison.Ordinal)) r.Error(at, $"`environment`: {name} is Vigil's own setting and never passed to a step", "remove it");
+                else names.Add(name);
+            }
+            environment = names;
+        }
         return new RunbookSettings
         {
             Execution = m.Enum<ExecutionMode>("execution") ?? ExecutionMode.Disabled,
-            StepTimeout = m.Duration("step_timeout", TimeSpan.FromSeconds(1)) ?? TimeSpan.FromMinutes(5),
-            ConfirmDestructive = m.Enum<Role>("confirm_destructive") ?? Role.Admin,
+            StepTimeout = m.Duration("step_timeout", TimeSpan.FromSeconds(1)) ?? TimeSpan.FromSeconds(60),
+            ConfirmDestructive = confirm,
+            OutputLimit = limit ?? 1024 * 1024,
+            WorkingDirectory = workdir,
+            Environment = environment,
         };
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,100}$")]
+    private static partial System.Text.RegularExpressions.Regex EnvironmentName();
 
     private MaintenanceSettings ReadMaintenance(YamlNode? node)
     {

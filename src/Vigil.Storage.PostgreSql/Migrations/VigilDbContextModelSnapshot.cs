@@ -1109,13 +1109,21 @@ namespace Vigil.Storage.PostgreSql.Migrations
                         .HasColumnType("text")
                         .HasColumnName("actor");
 
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("boolean")
+                        .HasColumnName("cancel_requested");
+
                     b.Property<string>("Command")
                         .HasColumnType("text")
                         .HasColumnName("command");
 
-                    b.Property<string>("ConfirmedBy")
-                        .HasColumnType("text")
-                        .HasColumnName("confirmed_by");
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("Deadline")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deadline");
 
                     b.Property<int?>("ExitCode")
                         .HasColumnType("integer")
@@ -1129,6 +1137,15 @@ namespace Vigil.Storage.PostgreSql.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("incident_id");
 
+                    b.Property<string>("Instance")
+                        .HasColumnType("text")
+                        .HasColumnName("instance");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("kind");
+
                     b.Property<string>("Note")
                         .HasColumnType("text")
                         .HasColumnName("note");
@@ -1136,6 +1153,18 @@ namespace Vigil.Storage.PostgreSql.Migrations
                     b.Property<string>("Output")
                         .HasColumnType("text")
                         .HasColumnName("output");
+
+                    b.Property<bool>("OutputTruncated")
+                        .HasColumnType("boolean")
+                        .HasColumnName("output_truncated");
+
+                    b.Property<string>("Parameters")
+                        .HasColumnType("text")
+                        .HasColumnName("parameters");
+
+                    b.Property<string>("Reason")
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
 
                     b.Property<string>("Risk")
                         .HasColumnType("text")
@@ -1160,15 +1189,24 @@ namespace Vigil.Storage.PostgreSql.Migrations
                         .HasColumnType("text")
                         .HasColumnName("state");
 
-                    b.Property<int>("StepIndex")
-                        .HasColumnType("integer")
-                        .HasColumnName("step_index");
+                    b.Property<string>("StepId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("step_id");
+
+                    b.Property<string>("StepTitle")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("step_title");
 
                     b.HasKey("Id")
                         .HasName("pk_step_executions");
 
-                    b.HasIndex("IncidentId")
-                        .HasDatabaseName("ix_step_executions_incident_id");
+                    b.HasIndex("State")
+                        .HasDatabaseName("ix_step_executions_state");
+
+                    b.HasIndex("IncidentId", "StepId")
+                        .HasDatabaseName("ix_step_executions_incident_id_step_id");
 
                     b.ToTable("step_executions");
                 });

@@ -1075,13 +1075,21 @@ namespace Vigil.Storage.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("actor");
 
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cancel_requested");
+
                     b.Property<string>("Command")
                         .HasColumnType("TEXT")
                         .HasColumnName("command");
 
-                    b.Property<string>("ConfirmedBy")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("confirmed_by");
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("Deadline")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deadline");
 
                     b.Property<int?>("ExitCode")
                         .HasColumnType("INTEGER")
@@ -1095,6 +1103,15 @@ namespace Vigil.Storage.Sqlite.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("incident_id");
 
+                    b.Property<string>("Instance")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("instance");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
                     b.Property<string>("Note")
                         .HasColumnType("TEXT")
                         .HasColumnName("note");
@@ -1102,6 +1119,18 @@ namespace Vigil.Storage.Sqlite.Migrations
                     b.Property<string>("Output")
                         .HasColumnType("TEXT")
                         .HasColumnName("output");
+
+                    b.Property<bool>("OutputTruncated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("output_truncated");
+
+                    b.Property<string>("Parameters")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("parameters");
+
+                    b.Property<string>("Reason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
 
                     b.Property<string>("Risk")
                         .HasColumnType("TEXT")
@@ -1126,15 +1155,24 @@ namespace Vigil.Storage.Sqlite.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("state");
 
-                    b.Property<int>("StepIndex")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("step_index");
+                    b.Property<string>("StepId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("step_id");
+
+                    b.Property<string>("StepTitle")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("step_title");
 
                     b.HasKey("Id")
                         .HasName("pk_step_executions");
 
-                    b.HasIndex("IncidentId")
-                        .HasDatabaseName("ix_step_executions_incident_id");
+                    b.HasIndex("State")
+                        .HasDatabaseName("ix_step_executions_state");
+
+                    b.HasIndex("IncidentId", "StepId")
+                        .HasDatabaseName("ix_step_executions_incident_id_step_id");
 
                     b.ToTable("step_executions");
                 });

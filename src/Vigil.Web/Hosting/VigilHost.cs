@@ -13,6 +13,7 @@ using Vigil.Web.Incidents;
 using Vigil.Web.Notifications;
 using Vigil.Web.OnCall;
 using Vigil.Web.Logging;
+using Vigil.Web.Runbooks;
 using Vigil.Web.Security;
 using Vigil.Web.Services;
 using Vigil.Web.Workspace;
@@ -76,6 +77,7 @@ public static class VigilHost
         builder.Services.AddVigilInbound();
         builder.Services.AddVigilOnCall();
         builder.Services.AddVigilNotifications();
+        builder.Services.AddVigilRunbooks();
         options.ConfigureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -98,6 +100,9 @@ public static class VigilHost
         app.MapInboundApi();
         app.MapOnCallApi();
         app.MapNotificationsApi();
+        app.MapRunbooksApi();
+        app.MapIncidentRunbookApi();
+        app.MapExecutionsApi();
         return app;
     }
 

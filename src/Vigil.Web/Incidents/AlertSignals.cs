@@ -62,7 +62,7 @@ public sealed record AlertSignal(SignalKind Kind, string Source, string Integrat
                 var labels = new Dictionary<string, string> { ["service"] = change.ServiceId, ["check"] = change.CheckId, ["severity"] = rule.Severity, ["dedup_key"] = dedup };
                 signals.Add(new AlertSignal(SignalKind.Fire, "check", "", fingerprint, dedup, change.ServiceId, actor, $"{fingerprint} is {status}: {message}", r.At,
                     new FiringAlert(rule.Severity, message, null, null,
-                        new Opening($"{service?.Name ?? change.ServiceId}: {change.CheckId} is {status}", message, RunbookLink.Resolve(rule.Runbook, service?.Runbook)), labels)));
+                        new Opening($"{service?.Name ?? change.ServiceId}: {change.CheckId} is {status}", message, RunbookLink.Resolve(rule.Runbook, service?.Runbook, w)), labels)));
             }
             else if (change.Transition == AlertTransition.Resolve)
             {
@@ -93,7 +93,7 @@ public sealed record AlertSignal(SignalKind Kind, string Source, string Integrat
                 return new AlertSignal(SignalKind.Fire, "pagerduty", integration.Id, dedupKey, incidentKey, integration.Service, actor,
                     $"Triggered: {summary} (source {e.Source}, severity {e.Severity})", e.Timestamp ?? now,
                     new FiringAlert(severity, summary, JsonSerializer.Serialize(labels, Json.Options), w.Secrets.Redact(PagerDutyDetails(e)),
-                        new Opening(summary, e.Source is null ? null : $"Source: {e.Source}", RunbookLink.Resolve(null, service?.Runbook)), labels));
+                        new Opening(summary, e.Source is null ? null : $"Source: {e.Source}", RunbookLink.Resolve(null, service?.Runbook, w)), labels));
             case PagerDutyAction.Acknowledge:
                 return new AlertSignal(SignalKind.Acknowledge, "pagerduty", integration.Id, dedupKey, incidentKey, integration.Service, actor, "Acknowledged by the sender", now);
             default:
@@ -124,7 +124,7 @@ public sealed record AlertSignal(SignalKind Kind, string Source, string Integrat
             var details = JsonSerializer.Serialize(new { annotations = a.Annotations, generator_url = a.GeneratorUrl }, Json.Options);
             signals.Add(new AlertSignal(SignalKind.Fire, "alertmanager", integration.Id, a.Fingerprint, incidentKey, integration.Service, actor, $"Firing: {name}: {summary}", a.StartsAt ?? now,
                 new FiringAlert(severity, summary, JsonSerializer.Serialize(a.Labels, Json.Options), w.Secrets.Redact(details),
-                    new Opening(summary, a.Description is null ? null : w.Secrets.Redact(a.Description), RunbookLink.Resolve(a.RunbookUrl, service?.Runbook)), labels)));
+                    new Opening(summary, a.Description is null ? null : w.Secrets.Redact(a.Description), RunbookLink.Resolve(a.RunbookUrl, service?.Runbook, w)), labels)));
         }
         return signals;
     }

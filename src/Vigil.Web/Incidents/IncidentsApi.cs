@@ -138,7 +138,7 @@ public static class IncidentsApi
                 return Errors.Problem("Conflict", 409, $"Incident {open.Id} with dedup key '{dedup}' is open; add to it, or resolve it first.", new Dictionary<string, object?> { ["incident"] = open.Id });
             }
             var actor = Actor(http);
-            var incident = store.Open(w, service, null, severity!, title!, body.Summary, dedup, RunbookLink.Resolve(body.Runbook, service?.Runbook));
+            var incident = store.Open(w, service, null, severity!, title!, body.Summary, dedup, RunbookLink.Resolve(body.Runbook, service?.Runbook, w));
             incident.Assignee = body.Assignee;
             incident.Timeline.Add(store.Entry("triggered", actor, $"Opened by hand: {title}"));
             db.Incidents.Add(incident);

@@ -1,0 +1,119 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Vigil.Runbooks;
+
+/// <summary>Why a parameter's value was refused: which parameter, and what to do.</summary>
+public sealed record ParameterProblem(string Name, string Message);
+
+/// <summary>
+/// Turns a step into the script Vigil runs: its placeholders filled with the values a responder gave, each value checked
+/// against where it lands. Outside quotes a value may hold no shell metacharacter at all; inside double quotes it may hold
+/// anything but <c>" $ ` \</c>; inside single quotes anything but <c>'</c>. So a runbook allows metacharacters for a
+/// parameter exactly by quoting its placeholder (<c>grep 'PATTERN_HERE'</c>), and a value can never become a command.
+/// </summary>
+public static class StepScript
+{
+    public const int MaxValueLength = 1000;
+
+    /// <summary>What Vigil runs: shell (bash, console transcripts) and Python.</summary>
+    public static bool CanRun(string language) => language is "bash" or "console" or "python";
+
+    /// <summary>The placeholders of the step's commands, in order of appearance.</summary>
+    public static IReadOnlyList<string> Parameters(Step step) => [.. step.Commands.SelectMany(c => c.Parameters).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>Why the step cannot be run by Vigil, or null when it can.</summary>
+    public static string? NotRunnable(Step step)
+    {
+        if (step.Commands.Count == 0) return "The step has no command; do it by hand and mark it complete.";
+        var other = step.Commands.FirstOrDefault(c => !CanRun(c.Language));
+        return other is null ? null
+            : $"The step has a {other.Language} command (line {other.Line}); Vigil runs shell and Python steps only. Run it yourself and mark the step complete.";
+    }
+
+    /// <summary>The step as one bash script (stopping at the first failing command), or null with the problems.</summary>
+    public static string? Build(Step step, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems)
+    {
+        var script = new StringBuilder("set -e\n");
+        foreach (var c in step.Commands)
+        {
+            var text = Fill(c.Text, values, problems);
+            script.Append(c.Language == "python" ? "python3 -c " + SingleQuote(text) : text).Append('\n');
+        }
+        var unknown = values.Keys.Where(k => !step.Commands.Any(c => c.Parameters.Contains(k))).ToList();
+        foreach (var k in unknown) problems.Add(new ParameterProblem(k, $"the step has no placeholder '{k}'; its placeholders are: {Describe(Parameters(step))}"));
+        return problems.Count == 0 ? script.ToString() : null;
+    }
+
+    /// <summary>The command with each placeholder replaced by its value; refused values go to <paramref name="problems"/>.</summary>
+    public static string Fill(string command, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems)
+    {
+        var result = new StringBuilder(command.Length);
+        var last = 0;
+        foreach (Match m in RunbookParser.Placeholder().Matches(command))
+        {
+            var name = m.Groups["angle"].Success ? m.Groups["angle"].Value : m.Groups["var"].Success ? m.Groups["var"].Value : m.Value;
+            result.Append(command, last, m.Index - last);
+            last = m.Index + m.Length;
+            if (!values.TryGetValue(name, out var value))
+            {
+                // $HOME-like variables are the shell's own; they are not parameters and stay as written.
+                if (!RunbookParser.Parameters(m.Value).Contains(name)) result.Append(m.Value);
+                else if (problems.All(p => p.Name != name)) problems.Add(new ParameterProblem(name, $"give a value for '{name}' in `parameters`"));
+                continue;
+            }
+            if (Check(name, value, QuoteAt(command, m.Index)) is { } problem)
+            {
+                if (problems.All(p => p.Name != name || p.Message != problem)) problems.Add(new ParameterProblem(name, problem));
+                continue;
+            }
+            result.Append(value);
+        }
+        result.Append(command, last, command.Length - last);
+        return result.ToString();
+    }
+
+    private static string Describe(IReadOnlyList<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
+
+    private static string? Check(string name, string value, char quote)
+    {
+        if (value.Length == 0) return $"'{name}' is empty; give a value";
+        if (value.Length > MaxValueLength) return $"'{name}' is longer than {MaxValueLength} characters";
+        if (value.Any(char.IsControl)) return $"'{name}' holds a control character (a newline, a tab); give one line of plain text";
+        // The value itself is never repeated: it may be a token.
+        switch (quote)
+        {
+            case '\'':
+                if (value.Contains('\'')) return $"'{name}' holds a single quote; the placeholder is inside single quotes, where a quote would end them";
+                return null;
+            case '"':
+                var bad = value.FirstOrDefault(c => c is '"' or '$' or '`' or '\\');
+                return bad == default ? null
+                    : $"'{name}' holds '{bad}'; the placeholder is inside double quotes, where \" $ ` and \\ keep their meaning to the shell";
+            default:
+                var unsafeChar = value.FirstOrDefault(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '/' or '@' or '%' or '+' or '=' or ',' or '~' or '-'));
+                return unsafeChar == default ? null
+                    : $"'{name}' holds '{unsafeChar}', which the shell would interpret; outside quotes a value may only hold letters, digits and . _ : / @ % + = , ~ -. If the step needs more, quote the placeholder in the runbook ('<{name}>')";
+        }
+    }
+
+    /// <summary>The quote open at <paramref name="index"/> of shell text: <c>'</c>, <c>"</c> or <c>\0</c> for none.</summary>
+    private static char QuoteAt(string text, int index)
+    {
+        var quote = '\0';
+        for (var i = 0; i < index && i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quote == '\0')
+            {
+                if (c == '\\') i++;
+                else if (c is '\'' or '"') quote = c;
+            }
+            else if (c == '\\' && quote == '"') i++;
+            else if (c == quote) quote = '\0';
+        }
+        return quote;
+    }
+
+    private static string SingleQuote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
