@@ -19,8 +19,19 @@ public static class StepScript
     /// <summary>What Vigil runs: shell (bash, console transcripts) and Python.</summary>
     public static bool CanRun(string language) => language is "bash" or "console" or "python";
 
-    /// <summary>The placeholders of the step's commands, in order of appearance.</summary>
-    public static IReadOnlyList<string> Parameters(Step step) => [.. step.Commands.SelectMany(c => c.Parameters).Distinct(StringComparer.Ordinal)];
+    /// <summary>
+    /// The placeholders of the step's commands a responder must fill, in order of appearance: all of them except
+    /// <c>$VAR</c> and <c>${VAR}</c> of variables the step's environment provides (<paramref name="environment"/>),
+    /// which the shell expands itself.
+    /// </summary>
+    public static IReadOnlyList<string> Parameters(Step step, IReadOnlySet<string>? environment = null) =>
+        [.. step.Commands.SelectMany(c => Placeholders(c.Text)).Where(p => !(p.Variable && environment?.Contains(p.Name) == true))
+            .Select(p => p.Name).Where(n => step.Commands.Any(c => c.Parameters.Contains(n))).Distinct(StringComparer.Ordinal)];
+
+    private static IEnumerable<(string Name, bool Variable)> Placeholders(string command) =>
+        RunbookParser.Placeholder().Matches(command).Select(m => (Name(m), m.Groups["var"].Success));
+
+    private static string Name(Match m) => m.Groups["angle"].Success ? m.Groups["angle"].Value : m.Groups["var"].Success ? m.Groups["var"].Value : m.Value;
 
     /// <summary>Why the step cannot be run by Vigil, or null when it can.</summary>
     public static string? NotRunnable(Step step)
@@ -32,33 +43,33 @@ public static class StepScript
     }
 
     /// <summary>The step as one bash script (stopping at the first failing command), or null with the problems.</summary>
-    public static string? Build(Step step, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems)
+    public static string? Build(Step step, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems, IReadOnlySet<string>? environment = null)
     {
         var script = new StringBuilder("set -e\n");
         foreach (var c in step.Commands)
         {
-            var text = Fill(c.Text, values, problems);
+            var text = Fill(c.Text, values, problems, environment);
             script.Append(c.Language == "python" ? "python3 -c " + SingleQuote(text) : text).Append('\n');
         }
         var unknown = values.Keys.Where(k => !step.Commands.Any(c => c.Parameters.Contains(k))).ToList();
-        foreach (var k in unknown) problems.Add(new ParameterProblem(k, $"the step has no placeholder '{k}'; its placeholders are: {Describe(Parameters(step))}"));
+        foreach (var k in unknown) problems.Add(new ParameterProblem(k, $"the step has no placeholder '{k}'; its placeholders are: {Describe(Parameters(step, environment))}"));
         return problems.Count == 0 ? script.ToString() : null;
     }
 
     /// <summary>The command with each placeholder replaced by its value; refused values go to <paramref name="problems"/>.</summary>
-    public static string Fill(string command, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems)
+    public static string Fill(string command, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems, IReadOnlySet<string>? environment = null)
     {
         var result = new StringBuilder(command.Length);
         var last = 0;
         foreach (Match m in RunbookParser.Placeholder().Matches(command))
         {
-            var name = m.Groups["angle"].Success ? m.Groups["angle"].Value : m.Groups["var"].Success ? m.Groups["var"].Value : m.Value;
+            var name = Name(m);
             result.Append(command, last, m.Index - last);
             last = m.Index + m.Length;
             if (!values.TryGetValue(name, out var value))
             {
-                // $HOME-like variables are the shell's own; they are not parameters and stay as written.
-                if (!RunbookParser.Parameters(m.Value).Contains(name)) result.Append(m.Value);
+                // $HOME-like variables are the shell's own, and the environment's are provided: they stay as written.
+                if (!RunbookParser.Parameters(m.Value).Contains(name) || (m.Groups["var"].Success && environment?.Contains(name) == true)) result.Append(m.Value);
                 else if (problems.All(p => p.Name != name)) problems.Add(new ParameterProblem(name, $"give a value for '{name}' in `parameters`"));
                 continue;
             }

@@ -41,8 +41,9 @@ public static class CommandRisk
         foreach (var c in commands)
         {
             if (c.Words.Count > 0) parts.Add(Simple(c.Words, false, depth));
-            foreach (var target in c.WritesTo)
+            foreach (var written in c.WritesTo)
             {
+                var target = written.TrimEnd(')');
                 if (target is "/dev/null" or "/dev/stdout" or "/dev/stderr") continue;
                 parts.Add(target.StartsWith("/dev/", StringComparison.Ordinal) && !target.StartsWith("/dev/tty", StringComparison.Ordinal)
                     ? RiskAssessment.Destructive($"writes over the device {target}")
@@ -57,9 +58,25 @@ public static class CommandRisk
     private static RiskAssessment Simple(IReadOnlyList<string> all, bool mass, int depth)
     {
         var w = all.ToList();
+        // Subshells and groups: "(cmd …)", "{ cmd …; }" run cmd.
+        if (w.Count > 0 && w[0].TrimStart('(', '{') is var first && first.Length < w[0].Length)
+        {
+            if (first.Length == 0) w.RemoveAt(0);
+            else w[0] = first;
+        }
+        while (w.Count > 0 && w[^1] is ")" or "}" or "))") w.RemoveAt(w.Count - 1);
+        if (w.Count > 0 && w[^1].EndsWith(')') && !w[^1].Contains('(')) w[^1] = w[^1].TrimEnd(')');
         // Leading variable assignments (FOO=bar cmd) set the environment of the command only.
         while (w.Count > 0 && IsAssignment(w[0])) w.RemoveAt(0);
         if (w.Count == 0) return RiskAssessment.ReadOnly("sets a shell variable");
+        // The shell's own words: a loop or condition runs the commands it holds, each classified on its own.
+        switch (w[0])
+        {
+            case "do" or "then" or "else" or "elif" or "if" or "while" or "until" or "!":
+                return w.Count == 1 ? RiskAssessment.ReadOnly($"`{w[0]}` is shell syntax") : Simple(w.Skip(1).ToList(), mass, depth);
+            case "for" or "select" or "case" or "done" or "fi" or "esac" or "in" or ";;":
+                return RiskAssessment.ReadOnly($"`{w[0]}` is shell syntax");
+        }
         var tool = Tool(w[0]);
         var args = w.Skip(1).ToList();
         switch (tool)

@@ -125,15 +125,15 @@ public static partial class IncidentRunbookApi
     private static IncidentRunbookDto Describe(Linked linked, Incident incident, WorkspaceModel w, List<StepExecution> rows) =>
         new(linked.Doc.Path, linked.Section?.Anchor, linked.Section?.Title ?? linked.Doc.Model.Title, linked.Doc.Id,
             w.Runbooks.Execution == ExecutionMode.Enabled ? "enabled" : "disabled", ConfirmTarget(incident),
-            [.. linked.Steps.Select(s => StepDto(s, rows))]);
+            [.. linked.Steps.Select(s => StepDto(s, rows, StepEnvironment(w)))]);
 
-    private static IncidentStepDto StepDto(IdentifiedStep s, List<StepExecution> rows)
+    private static IncidentStepDto StepDto(IdentifiedStep s, List<StepExecution> rows, IReadOnlySet<string> environment)
     {
         var last = rows.LastOrDefault(r => r.StepId == s.Id);
         var lastRun = rows.LastOrDefault(r => r.StepId == s.Id && r.Kind == "run");
         var state = last is null ? "pending" : StateOf(last);
         return new IncidentStepDto(s.Id, s.Step.Number, s.Step.Title, s.Step.Text, s.Section.Anchor, s.Step.Line, s.Step.Risk.Name, s.Step.Risk.Reasons, state,
-            StepScript.Parameters(s.Step), StepScript.NotRunnable(s.Step), lastRun?.Id, last?.Note,
+            StepScript.Parameters(s.Step, environment), StepScript.NotRunnable(s.Step), lastRun?.Id, last?.Note,
             [.. s.Step.Commands.Select(c => new StepCommandDto(c.Text, c.Language, c.Line, c.Risk.Name, c.Risk.Reasons, c.Parameters))]);
     }
 
@@ -176,7 +176,7 @@ public static partial class IncidentRunbookApi
         await db.SaveChangesAsync(ct);
         await audit.RecordAsync(http, what, target, AuditLog.Ok, new { step = found.Id, state });
         var rows = await db.StepExecutions.AsNoTracking().Where(e => e.IncidentId == id).OrderBy(e => e.Id).ToListAsync(ct);
-        return TypedResults.Ok(StepDto(found, rows));
+        return TypedResults.Ok(StepDto(found, rows, StepEnvironment(w)));
     }
 
     private static async Task<IResult> RunAsync(long id, string step, StepRunRequestBody? body, IncidentStore store, WorkspaceState ws, AuditLog audit,
@@ -209,7 +209,7 @@ public static partial class IncidentRunbookApi
 
         var values = body.Parameters ?? [];
         var problems = new List<ParameterProblem>();
-        var script = StepScript.Build(found.Step, values, problems);
+        var script = StepScript.Build(found.Step, values, problems, StepEnvironment(w));
         if (script is null)
         {
             await audit.RecordAsync(http, What, target, AuditLog.Failed, new { step = found.Id, risk = risk.Name, refused = "parameters", parameters = problems.Select(p => p.Name) });
@@ -248,12 +248,18 @@ public static partial class IncidentRunbookApi
         {
             if (options.Environment(name) is { } v) env[name] = v;
         }
-        env["VIGIL_INCIDENT_ID"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        env["VIGIL_EXECUTION_ID"] = row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (incident.ServiceId is not null) env["VIGIL_SERVICE"] = incident.ServiceId;
+        env[VigilVariables[0]] = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env[VigilVariables[1]] = row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (incident.ServiceId is not null) env[VigilVariables[2]] = incident.ServiceId;
         executions.Start(new PendingRun(row.Id, id, Label(found), new StepRunRequest(script, workdir, env, settings.StepTimeout, settings.OutputLimit), redact));
         return TypedResults.Json(ExecutionsApi.ToDto(row), Json.Options, statusCode: StatusCodes.Status202Accepted);
     }
+
+    /// <summary>Variables Vigil gives every step: the incident's id, the execution's id and the service's id.</summary>
+    private static readonly string[] VigilVariables = ["VIGIL_INCIDENT_ID", "VIGIL_EXECUTION_ID", "VIGIL_SERVICE"];
+
+    /// <summary>The names a step's environment holds: the workspace's allowlist and Vigil's own.</summary>
+    private static HashSet<string> StepEnvironment(WorkspaceModel w) => [.. w.Runbooks.Environment, .. VigilVariables];
 
     private static IResult StepNotFound(string step, Linked linked) =>
         Errors.NotFound($"Section #{linked.Section?.Anchor ?? linked.Doc.Path} has no step '{step}' (the runbook may have changed); its steps are: {string.Join(", ", linked.Steps.Select(s => s.Id))}.");
