@@ -11,6 +11,14 @@ public sealed class CommandRiskTests
     /// <summary>Commands of every tool the runbooks use, as operations teams write them, and the class each must get.</summary>
     public static TheoryData<string, string?, string> Commands => new()
     {
+        // Shell syntax: what a loop, a condition or a subshell runs decides.
+        { "for i in 1 2 3; do curl -fsS http://127.0.0.1:8000/health; sleep 1; done", null, R },
+        { "for f in /var/log/app/*.gz; do rm -f \"$f\"; done", null, D },
+        { "while true; do redis-cli LLEN celery; sleep 5; done", null, R },
+        { "if systemctl is-active --quiet nginx; then echo up; else systemctl restart nginx; fi", null, M },
+        { "(cd /srv/app && git status)", null, R },
+        { "(sleep 300 & echo $! > /tmp/bg.pid); sleep 300", null, M },
+        { "{ df -h; free -m; }", null, R },
         // Files and text.
         { "ls -la /var/log", null, R },
         { "cat /etc/hosts", null, R },

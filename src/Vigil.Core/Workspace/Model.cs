@@ -34,7 +34,12 @@ public sealed record WorkspaceModel
     public Service? FindService(string id) => Services.FirstOrDefault(s => s.Id == id);
 
     /// <summary>The runbook at a workspace-relative path (<c>runbooks/ops.md</c>), or null.</summary>
-    public WorkspaceRunbook? FindRunbookByPath(string path) => RunbookDocuments.FirstOrDefault(d => d.Path == path.Replace('\\', '/').TrimStart('.', '/'));
+    public WorkspaceRunbook? FindRunbookByPath(string path)
+    {
+        var p = path.Replace('\\', '/');
+        while (p.StartsWith("./", StringComparison.Ordinal)) p = p[2..];
+        return RunbookDocuments.FirstOrDefault(d => d.Path == p);
+    }
 
     public WorkspaceRunbook? FindRunbook(string id) => RunbookDocuments.FirstOrDefault(d => d.Id == id);
 }

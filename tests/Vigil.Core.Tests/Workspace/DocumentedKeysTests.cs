@@ -85,6 +85,9 @@ public sealed class DocumentedKeysTests
               execution: enabled
               step_timeout: 2m
               confirm_destructive: responder
+              output_limit: 2MB
+              working_directory: runbooks
+              environment: [PATH, KUBECONFIG]
             maintenance:
               windows:
                 - { id: monthly, services: [backend], cron: "0 6 1 * *", duration: 1h, timezone: UTC }
@@ -93,7 +96,10 @@ public sealed class DocumentedKeysTests
             """, env);
         Assert.Equal(12, w.Services[0].Checks.Count);
         Assert.Equal(Enum.GetValues<CheckKind>().Order(), w.Services[0].Checks.Select(c => c.Kind).Distinct().Order());
-        Assert.Equal(new RunbookSettings { Execution = ExecutionMode.Enabled, StepTimeout = TimeSpan.FromMinutes(2), ConfirmDestructive = Role.Responder }, w.Runbooks);
+        Assert.Equal((ExecutionMode.Enabled, TimeSpan.FromMinutes(2), Role.Responder, 2L * 1024 * 1024, "runbooks"),
+            (w.Runbooks.Execution, w.Runbooks.StepTimeout, w.Runbooks.ConfirmDestructive, w.Runbooks.OutputLimit, w.Runbooks.WorkingDirectory));
+        Assert.Equal(["PATH", "KUBECONFIG"], w.Runbooks.Environment);
+        Assert.Equal("ops", Assert.Single(w.RunbookDocuments).Id);
         Assert.Equal("channel:ops", w.EscalationPolicies[0].Steps[1].Notify[1].ToString());
         Assert.Equal(TimeSpan.FromMinutes(15), w.EscalationPolicies[0].Steps[1].Wait);
     }

@@ -1,0 +1,80 @@
+using System.Text;
+using Vigil.Core.Runbooks;
+
+namespace Vigil.Core.Tests.Runbooks;
+
+public sealed class StepRunnerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<(StepRunResult Result, string Output)> RunAsync(string script, Dictionary<string, string>? env = null, TimeSpan? timeout = null, long limit = 1024 * 1024, CancellationToken? cancel = null)
+    {
+        var output = new StringBuilder();
+        var result = await StepRunner.RunAsync(new StepRunRequest(script, Path.GetTempPath(), env ?? new() { ["PATH"] = "/usr/bin:/bin" }, timeout ?? TimeSpan.FromSeconds(30), limit),
+            piece => { lock (output) output.Append(piece); }, TimeProvider.System, cancel ?? Ct);
+        return (result, output.ToString());
+    }
+
+    [Fact]
+    public async Task The_script_sees_only_the_environment_it_is_given()
+    {
+        Environment.SetEnvironmentVariable("VIGIL_RUNNER_TEST_SECRET", "leaked");
+        var (result, output) = await RunAsync("env | sort", new() { ["PATH"] = "/usr/bin:/bin", ["ONLY"] = "this" }, cancel: Ct);
+        Assert.Equal((RunOutcome.Exited, 0), (result.Outcome, result.ExitCode));
+        Assert.Contains("ONLY=this\n", output);
+        Assert.DoesNotContain("leaked", output);
+        Assert.DoesNotContain("HOME=", output);
+    }
+
+    [Fact]
+    public async Task Exit_codes_and_stderr_come_back_and_set_e_stops_at_the_first_failure()
+    {
+        var (result, output) = await RunAsync("set -e\necho one\necho oops >&2\nfalse\necho never\n", cancel: Ct);
+        Assert.Equal((RunOutcome.Exited, 1), (result.Outcome, result.ExitCode));
+        Assert.Contains("one\n", output);
+        Assert.Contains("oops\n", output);
+        Assert.DoesNotContain("never", output);
+    }
+
+    [Fact]
+    public async Task A_cancel_kills_the_group_including_an_orphaned_background_job()
+    {
+        var pidFile = Path.Combine(Path.GetTempPath(), $"vigil-runner-{Guid.NewGuid():N}.pid");
+        using var cancel = new CancellationTokenSource();
+        var run = RunAsync($"(sleep 300 & echo $! > {pidFile}); sleep 300", cancel: cancel.Token);
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (!(File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0) && DateTime.UtcNow < until) await Task.Delay(50, Ct);
+        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await cancel.CancelAsync();
+        var (result, _) = await run;
+        Assert.Equal(RunOutcome.Canceled, result.Outcome);
+        until = DateTime.UtcNow.AddSeconds(5);
+        while (Alive(pid) && DateTime.UtcNow < until) await Task.Delay(50, Ct);
+        Assert.False(Alive(pid), $"the orphaned job {pid} survived");
+        File.Delete(pidFile);
+    }
+
+    [Fact]
+    public async Task Output_beyond_the_limit_is_dropped_in_whole_lines_and_flagged()
+    {
+        var (result, output) = await RunAsync("seq 1 100000", limit: 2048, cancel: Ct);
+        Assert.True(result.Truncated);
+        Assert.Equal(RunOutcome.Exited, result.Outcome);
+        var kept = output[..output.IndexOf("\n[output truncated", StringComparison.Ordinal)];
+        Assert.InRange(Encoding.UTF8.GetByteCount(kept), 2000, 2048);
+        Assert.EndsWith("\n", kept);
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}
