@@ -103,7 +103,12 @@ public sealed class StepExecutions(
                     await db.StepExecutions.Where(e => e.Id == run.Id && e.State == Running).ExecuteUpdateAsync(u => u.SetProperty(e => e.Output, text), ct);
                     written = length;
                 }
-                if (await db.StepExecutions.AnyAsync(e => e.Id == run.Id && e.CancelRequested, ct)) await run.Cancel.CancelAsync();
+                if (await db.StepExecutions.AnyAsync(e => e.Id == run.Id && e.CancelRequested, ct))
+                {
+                    // Who asked is in the audit log of the instance that took the request.
+                    run.CanceledBy ??= "a request to another instance";
+                    await run.Cancel.CancelAsync();
+                }
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
