@@ -156,13 +156,9 @@ public static partial class IncidentRunbookApi
         }
         var ct = http.RequestAborted;
         await using var db = await store.ContextAsync(ct);
-        var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, ct);
-        if (incident is null) return Errors.NotFound($"There is no incident {id}.");
         var w = ws.Current;
-        var (linked, problem) = Resolve(incident, w);
-        if (linked is null) return problem!;
-        var found = linked.Steps.FirstOrDefault(s => s.Id == step);
-        if (found is null) return StepNotFound(step, linked);
+        var (incident, linked, found, problem) = await FindStepAsync(db, id, step, w, ct);
+        if (problem is not null) return problem;
         var actor = Actor(http);
         var trimmed = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
         var now = store.Now;
@@ -188,12 +184,8 @@ public static partial class IncidentRunbookApi
         var w = ws.Current;
         body ??= new StepRunRequestBody(null, null, null);
         await using var db = await store.ContextAsync(ct);
-        var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, ct);
-        if (incident is null) return Errors.NotFound($"There is no incident {id}.");
-        var (linked, problem) = Resolve(incident, w);
-        if (linked is null) return problem!;
-        var found = linked.Steps.FirstOrDefault(s => s.Id == step);
-        if (found is null) return StepNotFound(step, linked);
+        var (incident, linked, found, problem) = await FindStepAsync(db, id, step, w, ct);
+        if (problem is not null) return problem;
 
         var role = Policies.RoleOf(http.User) ?? Role.Viewer;
         var risk = found.Step.Risk;
@@ -260,6 +252,18 @@ public static partial class IncidentRunbookApi
 
     /// <summary>The names a step's environment holds: the workspace's allowlist and Vigil's own.</summary>
     private static HashSet<string> StepEnvironment(WorkspaceModel w) => [.. w.Runbooks.Environment, .. VigilVariables];
+
+    /// <summary>The incident, its linked section and the step, or the problem that says which is missing.</summary>
+    private static async Task<(Incident Incident, Linked Linked, IdentifiedStep Step, IResult? Problem)> FindStepAsync(
+        VigilDbContext db, long id, string step, WorkspaceModel w, CancellationToken ct)
+    {
+        var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, ct);
+        if (incident is null) return (null!, null!, null!, Errors.NotFound($"There is no incident {id}."));
+        var (linked, problem) = Resolve(incident, w);
+        if (linked is null) return (incident, null!, null!, problem);
+        var found = linked.Steps.FirstOrDefault(s => s.Id == step);
+        return found is null ? (incident, linked, null!, StepNotFound(step, linked)) : (incident, linked, found, null);
+    }
 
     private static IResult StepNotFound(string step, Linked linked) =>
         Errors.NotFound($"Section #{linked.Section?.Anchor ?? linked.Doc.Path} has no step '{step}' (the runbook may have changed); its steps are: {string.Join(", ", linked.Steps.Select(s => s.Id))}.");
