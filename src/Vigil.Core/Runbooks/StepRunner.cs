@@ -1,6 +1,6 @@
 using System.ComponentModel;
+using Vigil.Core.Processes;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Vigil.Core.Runbooks;
@@ -38,8 +38,6 @@ public static class StepRunner
     /// <summary>A line longer than this is handed out in pieces.</summary>
     public const int MaxPiece = 4096;
 
-    private const string SetSid = "/usr/bin/setsid";
-
     public static async Task<StepRunResult> RunAsync(StepRunRequest request, Action<string> output, TimeProvider time, CancellationToken cancel)
     {
         var shell = File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh";
@@ -53,16 +51,10 @@ public static class StepRunner
             StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = request.WorkingDirectory,
         };
-        var grouped = File.Exists(SetSid);
-        info.FileName = grouped ? SetSid : shell;
-        if (grouped) info.ArgumentList.Add(shell);
-        if (shell == "/bin/bash")
-        {
-            info.ArgumentList.Add("--noprofile");
-            info.ArgumentList.Add("--norc");
-        }
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(request.Script);
+        var arguments = new List<string>();
+        if (shell == "/bin/bash") arguments.AddRange(["--noprofile", "--norc"]);
+        arguments.AddRange(["-c", request.Script]);
+        ProcessGroup.Prepare(info, shell, arguments);
         info.Environment.Clear();
         foreach (var (k, v) in request.Environment) info.Environment[k] = v;
 
@@ -95,7 +87,7 @@ public static class StepRunner
         catch (OperationCanceledException)
         {
             outcome = cancel.IsCancellationRequested ? RunOutcome.Canceled : RunOutcome.TimedOut;
-            Kill(process, grouped);
+            ProcessGroup.Kill(process);
             try
             {
                 await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
@@ -111,29 +103,6 @@ public static class StepRunner
         var duration = time.GetElapsedTime(started);
         return new StepRunResult(outcome, outcome == RunOutcome.Exited ? process.ExitCode : null, sink.Truncated, duration, null);
     }
-
-    private static void Kill(Process process, bool grouped)
-    {
-        if (grouped && (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()))
-        {
-            // setsid made the shell the leader of its own group: -pid names every process still in it.
-            _ = KillGroup(-process.Id, 9);
-        }
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (Exception e) when (e is InvalidOperationException or Win32Exception or NotSupportedException)
-        {
-            // Already gone.
-        }
-    }
-
-    // DllImport rather than LibraryImport: two ints need no marshalling, and the generated stub would need unsafe code.
-#pragma warning disable SYSLIB1054
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int KillGroup(int pid, int signal);
-#pragma warning restore SYSLIB1054
 
     private static async Task PumpAsync(StreamReader reader, Sink sink)
     {

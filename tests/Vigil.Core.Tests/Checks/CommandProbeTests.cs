@@ -117,10 +117,33 @@ public sealed class CommandProbeTests
         var seen = await RunAsync(probe, Command($"sleep 30 & echo $! > {pidFile}; wait", shell: true, timeout: TimeSpan.FromMilliseconds(500)));
 
         Assert.InRange(started.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
-        Assert.Equal("timed out after 500ms; the process tree was killed", seen.Error);
+        Assert.Equal("timed out after 500ms; its process group was killed", seen.Error);
         var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         for (var i = 0; i < 50 && Alive(pid); i++) await Task.Delay(100, Ct);
         Assert.False(Alive(pid), $"sleep (pid {pid}) survived the timeout");
+    }
+
+    [Fact]
+    public async Task Timeout_kills_an_orphaned_background_job_too()
+    {
+        using var dir = new TempDir();
+        var pidFile = Path.Combine(dir.Path, "orphan.pid");
+
+        // The subshell exits at once, so its sleep is re-parented away from the tree; only the process group still holds it.
+        var seen = await RunAsync(probe, Command($"(sleep 30 & echo $! > {pidFile}); sleep 30", shell: true, timeout: TimeSpan.FromMilliseconds(500)));
+
+        Assert.Equal("timed out after 500ms; its process group was killed", seen.Error);
+        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        for (var i = 0; i < 50 && Alive(pid); i++) await Task.Delay(100, Ct);
+        Assert.False(Alive(pid), $"the orphaned sleep (pid {pid}) survived the timeout");
+    }
+
+    [Fact]
+    public async Task A_program_not_on_the_path_is_named_in_the_error()
+    {
+        var seen = await RunAsync(probe, Command("no-such-program-vigil --version"));
+
+        Assert.Equal("cannot start no-such-program-vigil: no such program on the PATH", seen.Error);
     }
 
     [Fact]

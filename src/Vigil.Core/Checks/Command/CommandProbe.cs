@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
+using Vigil.Core.Processes;
 using Vigil.Core.Workspace;
 
 namespace Vigil.Core.Checks;
@@ -9,7 +10,7 @@ namespace Vigil.Core.Checks;
 /// <c>command</c>: runs a program (no shell unless <c>shell: true</c>, then <c>/bin/sh -c</c>) in the workspace or its
 /// <c>working_directory</c>. Exit code → <c>[STATUS]</c>, stdout (64 KiB at most, trailing newline trimmed) →
 /// <c>[BODY]</c> and <c>[VALUE]</c> when numeric; a non-zero exit is a built-in failure. At the timeout the whole
-/// process tree is killed. The command inherits Vigil's environment except its <c>VIGIL_*</c> variables.
+/// process group (see <see cref="ProcessGroup"/>) is killed. The command inherits Vigil's environment except its <c>VIGIL_*</c> variables.
 /// </summary>
 public sealed class CommandProbe : ICheckProbe
 {
@@ -42,9 +43,7 @@ public sealed class CommandProbe : ICheckProbe
         }
         if (spec.Shell)
         {
-            info.FileName = "/bin/sh";
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(spec.Run);
+            ProcessGroup.Prepare(info, "/bin/sh", ["-c", spec.Run]);
         }
         else
         {
@@ -53,8 +52,13 @@ public sealed class CommandProbe : ICheckProbe
                 observation.Error = "cannot parse run: " + error;
                 return observation;
             }
-            info.FileName = argv[0];
-            for (var i = 1; i < argv.Count; i++) info.ArgumentList.Add(argv[i]);
+            var program = ProcessGroup.Find(argv[0], info.Environment.TryGetValue("PATH", out var path) ? path : null, info.WorkingDirectory);
+            if (program is null)
+            {
+                observation.Error = $"cannot start {argv[0]}: no such program{(argv[0].Contains('/') ? "" : " on the PATH")}";
+                return observation;
+            }
+            ProcessGroup.Prepare(info, program, argv.Skip(1));
         }
         if (!Directory.Exists(info.WorkingDirectory))
         {
@@ -83,9 +87,9 @@ public sealed class CommandProbe : ICheckProbe
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            Kill(process);
+            ProcessGroup.Kill(process);
             observation.ResponseTime = ProbeSupport.Since(start);
-            observation.Error = ProbeSupport.TimedOut(check) + "; the process tree was killed";
+            observation.Error = ProbeSupport.TimedOut(check) + "; its process group was killed";
             var partial = await CollectAsync(stdout);
             if (partial.Text.Length > 0) observation.Body = TrimNewline(partial.Text);
             return observation;
@@ -112,18 +116,6 @@ public sealed class CommandProbe : ICheckProbe
     {
         if (text.EndsWith("\r\n", StringComparison.Ordinal)) return text[..^2];
         return text.EndsWith('\n') ? text[..^1] : text;
-    }
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (Exception e) when (e is InvalidOperationException or Win32Exception or NotSupportedException)
-        {
-            // Already gone.
-        }
     }
 
     /// <summary>The reader's text, waiting briefly: a grandchild that escaped the kill may hold the pipe open.</summary>
