@@ -323,7 +323,7 @@ public static partial class RunbookParser
         {
             var first = text.Split('\n')[0].Trim();
             var cut = first.IndexOfAny(['—', '.', ':']);
-            var t = cut > 3 && cut < first.Length - 1 && first[cut] != '.' ? first[..cut].Trim() : first;
+            var t = cut >= 2 && cut < first.Length - 1 && first[cut] != '.' ? first[..cut].Trim() : first;
             return t.Length <= 120 ? t : t[..117] + "…";
         }
 

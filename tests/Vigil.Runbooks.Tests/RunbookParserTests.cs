@@ -216,4 +216,19 @@ public sealed class RunbookParserTests
         });
         static IEnumerable<System.Text.Json.JsonElement> Descend(System.Text.Json.JsonElement s) => new[] { s }.Concat(s.GetProperty("sections").EnumerateArray().SelectMany(Descend));
     }
+
+    [Fact]
+    public void Inline_loops_and_subshells_are_commands_and_short_labels_are_titles()
+    {
+        var steps = RunbookParser.Parse("""
+            ## Fix
+
+            1. Say: `echo said <word>`
+            2. Hang: `(sleep 300 & echo $! > /tmp/bg.pid); sleep 300`
+            3. Tick: `for i in 1 2 3; do echo tick $i; done`
+            """).Find("fix")!.Steps;
+        Assert.Equal(["Say", "Hang", "Tick"], steps.Select(s => s.Title));
+        Assert.All(steps, s => Assert.Equal("bash", Assert.Single(s.Commands).Language));
+        Assert.Equal("read-only", steps[2].Risk.Name);
+    }
 }

@@ -137,6 +137,12 @@ public static class CommandRisk
     {
         var words = ShellWords.Split(line).FirstOrDefault()?.Words.SkipWhile(IsAssignment).ToList();
         if (words is null || words.Count == 0) return false;
+        // Shell syntax around a command: a loop or a condition is shell when its body is; a subshell or group is what it holds.
+        if (words[0] is "for" or "while" or "until" or "if" && words.Count > 1) return true;
+        if (words[0].TrimStart('(', '{') is var inner && inner.Length < words[0].Length)
+        {
+            return inner.Length > 0 ? Knows(string.Join(' ', [inner, .. words.Skip(1)])) : words.Count > 1 && Knows(string.Join(' ', words.Skip(1)));
+        }
         var tool = Tool(words[0]);
         if (tool is "sudo" or "env" or "timeout" or "watch" or "xargs" or "bash" or "sh" or "ssh" or "nohup" || words[0].StartsWith("./", StringComparison.Ordinal)) return true;
         return !ToolRules.Classify(tool, [], false, 0).Reasons.Any(r => r.EndsWith(ToolRules.Unknown, StringComparison.Ordinal));
