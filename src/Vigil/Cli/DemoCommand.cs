@@ -41,6 +41,8 @@ internal static class DemoCommand
                           health:   {url}/health
                           API docs: {url}/docs
                           services: curl -H "Authorization: Bearer {token.Token}" {url}/api/v1/services
+                          an incident's runbook steps, once one is open:
+                                    curl -H "Authorization: Bearer {token.Token}" {url}/api/v1/incidents/1/runbook
                         Within a minute the storefront fails, then the checkout slows down; the order worker's heartbeat goes late every ten minutes.
                         This admin token is for the demo only; its database is deleted when the demo stops (Ctrl+C).
 
