@@ -28,6 +28,12 @@ public static class Metrics
     public static readonly Counter WorkspaceReloads = Prometheus.Metrics.CreateCounter(
         "vigil_workspace_reloads_total", "Workspace reload attempts, by outcome.", "outcome");
 
+    public static readonly Counter StepRuns = Prometheus.Metrics.CreateCounter(
+        "vigil_runbook_step_runs_total", "Runbook steps run by Vigil, by risk class and how the run ended.", "risk", "status");
+
+    public static readonly Counter StepRefusals = Prometheus.Metrics.CreateCounter(
+        "vigil_runbook_step_refusals_total", "Requests to run a runbook step that were refused, by HTTP status.", "status");
+
     public static readonly Gauge WorkspaceValid = Prometheus.Metrics.CreateGauge(
         "vigil_workspace_valid", "1 when the latest edit of vigil.yaml is valid, 0 while the last good workspace runs in its place.");
 

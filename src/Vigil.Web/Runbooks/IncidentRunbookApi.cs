@@ -194,6 +194,7 @@ public static partial class IncidentRunbookApi
         if (refusal is null && body.Reason is { Length: > MaxReason }) refusal = new GuardRefusal(400, "Invalid request", $"reason: at most {MaxReason} characters.");
         if (refusal is not null)
         {
+            Health.Metrics.StepRefusals.WithLabels(refusal.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
             await audit.RecordAsync(http, What, target, refusal.Status == 403 ? AuditLog.Denied : AuditLog.Failed,
                 new { step = found.Id, risk = risk.Name, status = refusal.Status, refused = refusal.Title });
             return Errors.Problem(refusal.Title, refusal.Status, refusal.Detail);
@@ -204,6 +205,7 @@ public static partial class IncidentRunbookApi
         var script = StepScript.Build(found.Step, values, problems, StepEnvironment(w));
         if (script is null)
         {
+            Health.Metrics.StepRefusals.WithLabels("400").Inc();
             await audit.RecordAsync(http, What, target, AuditLog.Failed, new { step = found.Id, risk = risk.Name, refused = "parameters", parameters = problems.Select(p => p.Name) });
             return Errors.BadRequest("The parameters do not fit the step; nothing was run.",
                 new Dictionary<string, object?> { ["errors"] = problems.GroupBy(p => p.Name).ToDictionary(g => g.Key, g => (object?)string.Join("; ", g.Select(p => p.Message))) });

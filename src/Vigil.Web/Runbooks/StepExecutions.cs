@@ -140,6 +140,7 @@ public sealed class StepExecutions(
         row.Output = output;
         row.OutputTruncated = result.Truncated;
         row.FinishedAt = now;
+        Health.Metrics.StepRuns.WithLabels(row.Risk ?? "unknown", state).Inc();
         var how = result.Outcome switch
         {
             RunOutcome.Exited => $"exited with {result.ExitCode}",
@@ -212,6 +213,7 @@ public sealed class StepExecutions(
         {
             row.State = "interrupted";
             row.FinishedAt = now;
+            Health.Metrics.StepRuns.WithLabels(row.Risk ?? "unknown", row.State).Inc();
             if (row.IncidentId is { } incident)
             {
                 store.AddEntry(db, incident, "step_output", "vigil", $"Step '{row.StepTitle}': the run was interrupted (Vigil stopped while it ran); its output so far is kept",

@@ -241,6 +241,10 @@ public abstract class IncidentRunbookTests(Db provider)
         Assert.Equal(2 * 3 * 4 - ran, outcomes.GetValueOrDefault("denied") + outcomes.GetValueOrDefault("failed"));
         var denials = await host.Admin.GetFromJsonAsync<JsonElement>("/api/v1/audit?action=auth.denied&limit=200", Ct);
         Assert.Equal(3 * 4, denials.GetProperty("items").EnumerateArray().Count(e => e.GetProperty("actor_name").GetString() == "vera"));
+        // And counted (the counters are the process's, shared with the other tests running beside this one).
+        var metrics = await host.Client.GetStringAsync("/metrics", Ct);
+        Assert.True(Counter(metrics, "vigil_runbook_step_runs_total{risk=\"destructive\",status=\"succeeded\"}") >= 1, metrics);
+        Assert.True(Counter(metrics, "vigil_runbook_step_refusals_total{status=\"422\"}") >= 7);
         // Who ran what, with which reason, is on the timeline.
         var timeline = await host.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/incidents/{incident}/timeline?limit=200", Ct);
         var wipe = timeline.GetProperty("items").EnumerateArray().Single(e => e.GetProperty("kind").GetString() == "step_run" && e.GetProperty("text").GetString()!.Contains("'Wipe'"));
@@ -248,6 +252,10 @@ public abstract class IncidentRunbookTests(Db provider)
         Assert.Equal("disk full", wipe.GetProperty("data").GetProperty("reason").GetString());
         Assert.Equal("destructive", wipe.GetProperty("data").GetProperty("risk").GetString());
     }
+
+    private static double Counter(string metrics, string series) =>
+        metrics.Split('\n').Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
 
     [Fact]
     public async Task Parameters_fill_placeholders_and_a_value_the_shell_would_interpret_is_refused_unless_the_placeholder_is_quoted()
