@@ -16,8 +16,11 @@ public static class StepScript
 {
     public const int MaxValueLength = 1000;
 
-    /// <summary>What Vigil runs: shell (bash, console transcripts) and Python.</summary>
+    /// <summary>What Vigil runs as a script: shell (bash, console transcripts) and Python.</summary>
     public static bool CanRun(string language) => language is "bash" or "console" or "python";
+
+    /// <summary>Whether every command of the step is SQL (a step Vigil runs against the workspace's database).</summary>
+    public static bool IsSql(Step step) => step.Commands.Count > 0 && step.Commands.All(c => c.Language == "sql");
 
     /// <summary>
     /// The placeholders of the step's commands a responder must fill, in order of appearance: all of them except
@@ -33,13 +36,27 @@ public static class StepScript
 
     private static string Name(Match m) => m.Groups["angle"].Success ? m.Groups["angle"].Value : m.Groups["var"].Success ? m.Groups["var"].Value : m.Value;
 
-    /// <summary>Why the step cannot be run by Vigil, or null when it can.</summary>
-    public static string? NotRunnable(Step step)
+    /// <summary>Why the step cannot be run by Vigil, or null when it can; <paramref name="database"/> says whether
+    /// the workspace names a database for SQL steps.</summary>
+    public static string? NotRunnable(Step step, bool database = false)
     {
         if (step.Commands.Count == 0) return "The step has no command; do it by hand and mark it complete.";
+        if (IsSql(step))
+        {
+            return database ? null
+                : "The step is SQL and the workspace names no database for runbooks (`runbooks.database`); run it yourself and mark the step complete.";
+        }
         var other = step.Commands.FirstOrDefault(c => !CanRun(c.Language));
         return other is null ? null
-            : $"The step has a {other.Language} command (line {other.Line}); Vigil runs shell and Python steps only. Run it yourself and mark the step complete.";
+            : $"The step has a {other.Language} command (line {other.Line}); Vigil runs shell, Python and (with `runbooks.database`) SQL steps, one kind per step. Run it yourself and mark the step complete.";
+    }
+
+    /// <summary>A SQL step's statements with their placeholders filled (SQL quoting rules), or null with the problems.</summary>
+    public static IReadOnlyList<string>? Statements(Step step, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems)
+    {
+        var statements = step.Commands.Select(c => Fill(c.Text, values, problems, null, sql: true)).ToList();
+        ReportUnknown(step, values, problems, null);
+        return problems.Count == 0 ? statements : null;
     }
 
     /// <summary>The step as one bash script (stopping at the first failing command), or null with the problems.</summary>
@@ -51,13 +68,18 @@ public static class StepScript
             var text = Fill(c.Text, values, problems, environment);
             script.Append(c.Language == "python" ? "python3 -c " + SingleQuote(text) : text).Append('\n');
         }
-        var unknown = values.Keys.Where(k => !step.Commands.Any(c => c.Parameters.Contains(k))).ToList();
-        foreach (var k in unknown) problems.Add(new ParameterProblem(k, $"the step has no placeholder '{k}'; its placeholders are: {Describe(Parameters(step, environment))}"));
+        ReportUnknown(step, values, problems, environment);
         return problems.Count == 0 ? script.ToString() : null;
     }
 
+    private static void ReportUnknown(Step step, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems, IReadOnlySet<string>? environment)
+    {
+        var unknown = values.Keys.Where(k => !step.Commands.Any(c => c.Parameters.Contains(k))).ToList();
+        foreach (var k in unknown) problems.Add(new ParameterProblem(k, $"the step has no placeholder '{k}'; its placeholders are: {Describe(Parameters(step, environment))}"));
+    }
+
     /// <summary>The command with each placeholder replaced by its value; refused values go to <paramref name="problems"/>.</summary>
-    public static string Fill(string command, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems, IReadOnlySet<string>? environment = null)
+    public static string Fill(string command, IReadOnlyDictionary<string, string> values, List<ParameterProblem> problems, IReadOnlySet<string>? environment = null, bool sql = false)
     {
         var result = new StringBuilder(command.Length);
         var last = 0;
@@ -73,7 +95,7 @@ public static class StepScript
                 else if (problems.All(p => p.Name != name)) problems.Add(new ParameterProblem(name, $"give a value for '{name}' in `parameters`"));
                 continue;
             }
-            if (Check(name, value, QuoteAt(command, m.Index)) is { } problem)
+            if ((sql ? CheckSql(name, value, QuoteAt(command, m.Index, sql)) : Check(name, value, QuoteAt(command, m.Index, sql))) is { } problem)
             {
                 if (problems.All(p => p.Name != name || p.Message != problem)) problems.Add(new ParameterProblem(name, problem));
                 continue;
@@ -86,11 +108,16 @@ public static class StepScript
 
     private static string Describe(IReadOnlyList<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
 
+    /// <summary>What no value may be anywhere: empty, too long, or more than one line of text.</summary>
+    private static string? Plain(string name, string value) =>
+        value.Length == 0 ? $"'{name}' is empty; give a value"
+        : value.Length > MaxValueLength ? $"'{name}' is longer than {MaxValueLength} characters"
+        : value.Any(char.IsControl) ? $"'{name}' holds a control character (a newline, a tab); give one line of plain text"
+        : null;
+
     private static string? Check(string name, string value, char quote)
     {
-        if (value.Length == 0) return $"'{name}' is empty; give a value";
-        if (value.Length > MaxValueLength) return $"'{name}' is longer than {MaxValueLength} characters";
-        if (value.Any(char.IsControl)) return $"'{name}' holds a control character (a newline, a tab); give one line of plain text";
+        if (Plain(name, value) is { } problem) return problem;
         // The value itself is never repeated: it may be a token.
         switch (quote)
         {
@@ -108,13 +135,41 @@ public static class StepScript
         }
     }
 
-    /// <summary>The quote open at <paramref name="index"/> of shell text: <c>'</c>, <c>"</c> or <c>\0</c> for none.</summary>
-    private static char QuoteAt(string text, int index)
+    /// <summary>
+    /// A value in SQL: inside a string literal anything but <c>'</c>; inside a quoted identifier anything but <c>"</c>;
+    /// bare, only letters, digits, <c>.</c> and <c>_</c>: a bare <c>-</c> could start a <c>--</c> comment that drops the
+    /// rest of a <c>WHERE</c>.
+    /// </summary>
+    private static string? CheckSql(string name, string value, char quote)
+    {
+        if (Plain(name, value) is { } problem) return problem;
+        switch (quote)
+        {
+            case '\'':
+                return value.Contains('\'') ? $"'{name}' holds a single quote; the placeholder is inside an SQL string, which a quote would end" : null;
+            case '"':
+                return value.Contains('"') ? $"'{name}' holds a double quote; the placeholder is inside a quoted SQL name, which it would end" : null;
+            default:
+                var bad = value.FirstOrDefault(c => !(char.IsAsciiLetterOrDigit(c) || c is '.' or '_'));
+                return bad == default ? null
+                    : $"'{name}' holds '{bad}'; outside quotes an SQL value may only hold letters, digits, '.' and '_'. If the step needs more, quote the placeholder in the runbook ('<{name}>')";
+        }
+    }
+
+    /// <summary>The quote open at <paramref name="index"/>: <c>'</c>, <c>"</c> or <c>\0</c> for none. In shell a
+    /// backslash escapes outside single quotes; in SQL it is an ordinary character and <c>''</c> is a quote inside a string.</summary>
+    private static char QuoteAt(string text, int index, bool sql = false)
     {
         var quote = '\0';
         for (var i = 0; i < index && i < text.Length; i++)
         {
             var c = text[i];
+            if (sql)
+            {
+                if (quote == '\0' && c is '\'' or '"') quote = c;
+                else if (c == quote) quote = '\0';
+                continue;
+            }
             if (quote == '\0')
             {
                 if (c == '\\') i++;

@@ -72,8 +72,40 @@ public sealed class StepScriptTests
         var script = StepScript.Build(py, new Dictionary<string, string>(), [])!;
         Assert.StartsWith("set -e\npython3 -c '", script);
         Assert.EndsWith("print('\\''it'\\'''\\''s'\\'', 1 + 1)'\n", script);
-        Assert.Contains("sql", StepScript.NotRunnable(StepOf("## Fix\n\n```sql\n-- 1. Count\nSELECT 1;\n```\n")));
+        Assert.Contains("SQL", StepScript.NotRunnable(StepOf("## Fix\n\n```sql\n-- 1. Count\nSELECT 1;\n```\n")));
         Assert.Contains("by hand", StepScript.NotRunnable(StepOf("## Fix\n\n1. Tell the customers on the status page\n")));
+    }
+}
+
+public sealed class SqlStepScriptTests
+{
+    private static (IReadOnlyList<string>? Statements, List<ParameterProblem> Problems) Fill(string sql, string value)
+    {
+        var step = RunbookParser.Parse($"## Fix\n\n```sql\n{sql}\n```\n").AllSections().SelectMany(s => s.Steps).First();
+        var problems = new List<ParameterProblem>();
+        return (StepScript.Statements(step, new Dictionary<string, string> { [RunbookParser.Parameters(sql).Single()] = value }, problems), problems);
+    }
+
+    [Theory]
+    [InlineData("UPDATE jobs SET state = 'queued' WHERE id = job_id_here;", "1--", false)]
+    [InlineData("UPDATE jobs SET state = 'queued' WHERE id = job_id_here;", "1 OR 1=1", false)]
+    [InlineData("UPDATE jobs SET state = 'queued' WHERE id = job_id_here;", "42", true)]
+    [InlineData("SELECT * FROM jobs WHERE name = 'NAME_HERE';", "it's", false)]
+    [InlineData("SELECT * FROM jobs WHERE name = 'NAME_HERE';", "a;b -- c \\ \"d\"", true)]
+    public void Sql_values_are_checked_by_sql_quoting(string sql, string value, bool allowed)
+    {
+        var (statements, problems) = Fill(sql, value);
+        Assert.Equal(allowed, statements is not null);
+        Assert.Equal(allowed, problems.Count == 0);
+    }
+
+    [Fact]
+    public void A_sql_step_runs_only_with_a_database()
+    {
+        var step = RunbookParser.Parse("## Fix\n\n```sql\nSELECT 1;\n```\n").AllSections().SelectMany(s => s.Steps).First();
+        Assert.True(StepScript.IsSql(step));
+        Assert.Contains("runbooks.database", StepScript.NotRunnable(step));
+        Assert.Null(StepScript.NotRunnable(step, database: true));
     }
 }
 

@@ -73,7 +73,7 @@ public static class StepRunner
             return new StepRunResult(RunOutcome.FailedToStart, null, false, TimeSpan.Zero, $"cannot start {shell}: {e.Message}");
         }
         process.StandardInput.Close();
-        var sink = new Sink(output, request.OutputLimit);
+        var sink = new OutputLimit(output, request.OutputLimit);
         var stdout = PumpAsync(process.StandardOutput, sink);
         var stderr = PumpAsync(process.StandardError, sink);
 
@@ -104,7 +104,7 @@ public static class StepRunner
         return new StepRunResult(outcome, outcome == RunOutcome.Exited ? process.ExitCode : null, sink.Truncated, duration, null);
     }
 
-    private static async Task PumpAsync(StreamReader reader, Sink sink)
+    private static async Task PumpAsync(StreamReader reader, OutputLimit sink)
     {
         var buffer = new char[4096];
         var line = new StringBuilder();
@@ -129,42 +129,5 @@ public static class StepRunner
             // The pipe went with the process: keep what arrived.
         }
         if (line.Length > 0) sink.Write(line.ToString());
-    }
-
-    /// <summary>Counts what is handed out and stops at the limit, saying so once.</summary>
-    private sealed class Sink(Action<string> output, long limit)
-    {
-        private readonly Lock gate = new();
-        private long written;
-        private bool noticed;
-
-        public bool Truncated { get; private set; }
-
-        public void Write(string piece)
-        {
-            lock (gate)
-            {
-                if (Truncated) return;
-                var bytes = Encoding.UTF8.GetByteCount(piece);
-                if (written + bytes <= limit)
-                {
-                    written += bytes;
-                    output(piece);
-                    return;
-                }
-                Truncated = true;
-                // Whole lines only: a cut line could end half-way through a secret the redaction would then miss.
-            }
-        }
-
-        public void Flush()
-        {
-            lock (gate)
-            {
-                if (!Truncated || noticed) return;
-                noticed = true;
-                output($"\n[output truncated: more than {limit} bytes; the rest was read and dropped]\n");
-            }
-        }
     }
 }

@@ -388,7 +388,13 @@ public sealed record RunbookSettings
     /// only when its variable is named here.
     /// </summary>
     public IReadOnlyList<string> Environment { get; init; } = DefaultEnvironment;
+
+    /// <summary>The database SQL steps run against; without one, SQL steps are followed by hand.</summary>
+    public RunbookDatabase? Database { get; init; }
 }
+
+/// <summary>Where a runbook's SQL steps run: PostgreSQL (URL or connection string) or SQLite (a file, relative to the workspace).</summary>
+public sealed record RunbookDatabase(SqlDriver Driver, string Connection);
 
 public sealed record MaintenanceWindow
 {

@@ -572,7 +572,7 @@ public sealed partial class WorkspaceLoader
     private RunbookSettings ReadRunbookSettings(YamlNode? node)
     {
         if (YamlReading.IsEmpty(node)) return new RunbookSettings();
-        var m = r.Map(node, "`runbooks`", "execution", "step_timeout", "confirm_destructive", "output_limit", "working_directory", "environment");
+        var m = r.Map(node, "`runbooks`", "execution", "step_timeout", "confirm_destructive", "output_limit", "working_directory", "environment", "database");
         if (m is null) return new RunbookSettings();
         var confirm = m.Enum<Role>("confirm_destructive") ?? Role.Admin;
         if (confirm == Role.Viewer) r.Error(m.PositionOf("confirm_destructive"), "`confirm_destructive`: viewers cannot run steps at all", "use responder or admin");
@@ -595,8 +595,17 @@ public sealed partial class WorkspaceLoader
             }
             environment = names;
         }
+        RunbookDatabase? database = null;
+        if (m.Has("database"))
+        {
+            var dm = r.Map(m["database"], "`runbooks.database`", "driver", "connection");
+            var driver = dm?.Enum<SqlDriver>("driver", required: true, example: "postgres");
+            var conn = dm?.RequiredStr("connection", "\"${DATABASE_URL}\"", secret: true);
+            if (driver is not null && conn is not null) database = new RunbookDatabase(driver.Value, conn);
+        }
         return new RunbookSettings
         {
+            Database = database,
             Execution = m.Enum<ExecutionMode>("execution") ?? ExecutionMode.Disabled,
             StepTimeout = m.Duration("step_timeout", TimeSpan.FromSeconds(1)) ?? TimeSpan.FromSeconds(60),
             ConfirmDestructive = confirm,

@@ -125,15 +125,15 @@ public static partial class IncidentRunbookApi
     private static IncidentRunbookDto Describe(Linked linked, Incident incident, WorkspaceModel w, List<StepExecution> rows) =>
         new(linked.Doc.Path, linked.Section?.Anchor, linked.Section?.Title ?? linked.Doc.Model.Title, linked.Doc.Id,
             w.Runbooks.Execution == ExecutionMode.Enabled ? "enabled" : "disabled", ConfirmTarget(incident),
-            [.. linked.Steps.Select(s => StepDto(s, rows, StepEnvironment(w)))]);
+            [.. linked.Steps.Select(s => StepDto(s, rows, StepEnvironment(w), w.Runbooks.Database is not null))]);
 
-    private static IncidentStepDto StepDto(IdentifiedStep s, List<StepExecution> rows, IReadOnlySet<string> environment)
+    private static IncidentStepDto StepDto(IdentifiedStep s, List<StepExecution> rows, IReadOnlySet<string> environment, bool database)
     {
         var last = rows.LastOrDefault(r => r.StepId == s.Id);
         var lastRun = rows.LastOrDefault(r => r.StepId == s.Id && r.Kind == "run");
         var state = last is null ? "pending" : StateOf(last);
         return new IncidentStepDto(s.Id, s.Step.Number, s.Step.Title, s.Step.Text, s.Section.Anchor, s.Step.Line, s.Step.Risk.Name, s.Step.Risk.Reasons, state,
-            StepScript.Parameters(s.Step, environment), StepScript.NotRunnable(s.Step), lastRun?.Id, last?.Note,
+            StepScript.Parameters(s.Step, StepScript.IsSql(s.Step) ? null : environment), StepScript.NotRunnable(s.Step, database), lastRun?.Id, last?.Note,
             [.. s.Step.Commands.Select(c => new StepCommandDto(c.Text, c.Language, c.Line, c.Risk.Name, c.Risk.Reasons, c.Parameters))]);
     }
 
@@ -172,7 +172,7 @@ public static partial class IncidentRunbookApi
         await db.SaveChangesAsync(ct);
         await audit.RecordAsync(http, what, target, AuditLog.Ok, new { step = found.Id, state });
         var rows = await db.StepExecutions.AsNoTracking().Where(e => e.IncidentId == id).OrderBy(e => e.Id).ToListAsync(ct);
-        return TypedResults.Ok(StepDto(found, rows, StepEnvironment(w)));
+        return TypedResults.Ok(StepDto(found, rows, StepEnvironment(w), w.Runbooks.Database is not null));
     }
 
     private static async Task<IResult> RunAsync(long id, string step, StepRunRequestBody? body, IncidentStore store, WorkspaceState ws, AuditLog audit,
@@ -190,7 +190,7 @@ public static partial class IncidentRunbookApi
         var role = Policies.RoleOf(http.User) ?? Role.Viewer;
         var risk = found.Step.Risk;
         var refusal = StepGuard.Check(w.Runbooks, risk.Class, role, body.Confirm, body.Reason, ConfirmTarget(incident));
-        if (refusal is null && StepScript.NotRunnable(found.Step) is { } notRunnable) refusal = new GuardRefusal(422, "Step cannot be run", notRunnable);
+        if (refusal is null && StepScript.NotRunnable(found.Step, w.Runbooks.Database is not null) is { } notRunnable) refusal = new GuardRefusal(422, "Step cannot be run", notRunnable);
         if (refusal is null && body.Reason is { Length: > MaxReason }) refusal = new GuardRefusal(400, "Invalid request", $"reason: at most {MaxReason} characters.");
         if (refusal is not null)
         {
@@ -202,7 +202,9 @@ public static partial class IncidentRunbookApi
 
         var values = body.Parameters ?? [];
         var problems = new List<ParameterProblem>();
-        var script = StepScript.Build(found.Step, values, problems, StepEnvironment(w));
+        var sqlStep = StepScript.IsSql(found.Step);
+        var statements = sqlStep ? StepScript.Statements(found.Step, values, problems) : null;
+        var script = sqlStep ? (statements is null ? null : string.Join("\n", statements) + "\n") : StepScript.Build(found.Step, values, problems, StepEnvironment(w));
         if (script is null)
         {
             Health.Metrics.StepRefusals.WithLabels("400").Inc();
@@ -245,7 +247,9 @@ public static partial class IncidentRunbookApi
         env[VigilVariables[0]] = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         env[VigilVariables[1]] = row.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (incident.ServiceId is not null) env[VigilVariables[2]] = incident.ServiceId;
-        executions.Start(new PendingRun(row.Id, id, Label(found), new StepRunRequest(script, workdir, env, settings.StepTimeout, settings.OutputLimit), redact));
+        var sql = statements is null ? null
+            : new SqlStepRequest(settings.Database!, w.Directory, statements, risk.Class == Vigil.Runbooks.Risk.RiskClass.ReadOnly, settings.StepTimeout, settings.OutputLimit);
+        executions.Start(new PendingRun(row.Id, id, Label(found), new StepRunRequest(script, workdir, env, settings.StepTimeout, settings.OutputLimit), redact, sql));
         return TypedResults.Json(ExecutionsApi.ToDto(row), Json.Options, statusCode: StatusCodes.Status202Accepted);
     }
 

@@ -10,7 +10,8 @@ namespace Vigil.Web.Runbooks;
 
 /// <summary>A run Vigil is about to start: its row is committed, this is what the process needs.</summary>
 // Redact: Masks the workspace's secrets and the run's sensitive parameter values in what it prints.
-public sealed record PendingRun(long ExecutionId, long IncidentId, string StepLabel, StepRunRequest Request, Func<string, string> Redact);
+// Sql: set for a SQL step, which runs against the workspace's database instead of as a script.
+public sealed record PendingRun(long ExecutionId, long IncidentId, string StepLabel, StepRunRequest Request, Func<string, string> Redact, SqlStepRequest? Sql = null);
 
 /// <summary>
 /// Runs runbook steps in the background and keeps what they print: every run is a row (<see cref="StepExecution"/>)
@@ -55,7 +56,10 @@ public sealed class StepExecutions(
         var flushing = FlushLoopAsync(liveRun, flusher.Token);
         try
         {
-            result = await StepRunner.RunAsync(run.Request, piece => liveRun.Append(run.Redact(piece)), time, liveRun.Cancel.Token);
+            void Output(string piece) => liveRun.Append(run.Redact(piece));
+            result = run.Sql is { } sql
+                ? await SqlStepRunner.RunAsync(sql, Output, time, liveRun.Cancel.Token)
+                : await StepRunner.RunAsync(run.Request, Output, time, liveRun.Cancel.Token);
         }
         catch (Exception e)
         {

@@ -78,3 +78,59 @@ public sealed class StepRunnerTests
         }
     }
 }
+
+public sealed class SqlStepRunnerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<string> CreateAsync()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-sqlstep-").FullName;
+        await using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dir, "app.db")};Pooling=false");
+        await c.OpenAsync(Ct);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "CREATE TABLE jobs (id INTEGER PRIMARY KEY, state TEXT); INSERT INTO jobs VALUES (1, 'stuck'), (2, NULL);";
+        await cmd.ExecuteNonQueryAsync(Ct);
+        return dir;
+    }
+
+    private static async Task<(StepRunResult Result, string Output)> RunAsync(string dir, bool readOnly, params string[] statements)
+    {
+        var output = new StringBuilder();
+        var request = new SqlStepRequest(new Vigil.Core.Workspace.RunbookDatabase(Vigil.Core.Workspace.SqlDriver.Sqlite, "app.db"), dir, statements, readOnly, TimeSpan.FromSeconds(10), 1024 * 1024);
+        var result = await SqlStepRunner.RunAsync(request, piece => output.Append(piece), TimeProvider.System, Ct);
+        return (result, output.ToString());
+    }
+
+    [Fact]
+    public async Task Rows_print_as_a_table_with_nulls_and_a_count()
+    {
+        var dir = await CreateAsync();
+        var (result, output) = await RunAsync(dir, true, "SELECT id, state FROM jobs ORDER BY id;");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("=> SELECT id, state FROM jobs ORDER BY id;\nid | state\n---+------\n1 | stuck\n2 | NULL\n(2 rows)\n", output);
+    }
+
+    [Fact]
+    public async Task A_read_only_step_cannot_write_even_if_its_statement_would()
+    {
+        var dir = await CreateAsync();
+        var (result, output) = await RunAsync(dir, true, "DELETE FROM jobs;");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("ERROR:", output);
+        var (_, rows) = await RunAsync(dir, true, "SELECT count(*) AS n FROM jobs;");
+        Assert.Contains("\n2\n", rows);
+    }
+
+    [Fact]
+    public async Task A_failing_statement_rolls_back_the_whole_step()
+    {
+        var dir = await CreateAsync();
+        var (result, output) = await RunAsync(dir, false, "UPDATE jobs SET state = 'queued' WHERE id = 1;", "UPDATE nope SET x = 1;");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("(1 row affected)", output);
+        Assert.Contains("rolled back", output);
+        var (_, rows) = await RunAsync(dir, true, "SELECT state FROM jobs WHERE id = 1;");
+        Assert.Contains("\nstuck\n", rows);
+    }
+}

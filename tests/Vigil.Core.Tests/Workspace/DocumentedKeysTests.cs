@@ -88,6 +88,7 @@ public sealed class DocumentedKeysTests
               output_limit: 2MB
               working_directory: runbooks
               environment: [PATH, KUBECONFIG]
+              database: { driver: postgres, connection: "${DATABASE_URL}" }
             maintenance:
               windows:
                 - { id: monthly, services: [backend], cron: "0 6 1 * *", duration: 1h, timezone: UTC }
@@ -99,6 +100,7 @@ public sealed class DocumentedKeysTests
         Assert.Equal((ExecutionMode.Enabled, TimeSpan.FromMinutes(2), Role.Responder, 2L * 1024 * 1024, "runbooks"),
             (w.Runbooks.Execution, w.Runbooks.StepTimeout, w.Runbooks.ConfirmDestructive, w.Runbooks.OutputLimit, w.Runbooks.WorkingDirectory));
         Assert.Equal(["PATH", "KUBECONFIG"], w.Runbooks.Environment);
+        Assert.Equal(new RunbookDatabase(SqlDriver.Postgres, "postgres://app:pw@127.0.0.1:5432/app"), w.Runbooks.Database);
         Assert.Equal("ops", Assert.Single(w.RunbookDocuments).Id);
         Assert.Equal("channel:ops", w.EscalationPolicies[0].Steps[1].Notify[1].ToString());
         Assert.Equal(TimeSpan.FromMinutes(15), w.EscalationPolicies[0].Steps[1].Wait);

@@ -67,6 +67,12 @@ public abstract class IncidentRunbookTests(Db provider)
         SELECT count(*) FROM jobs WHERE state = 'stuck';
         ```
 
+        ### Requeue a stuck job
+
+        ```sql
+        UPDATE jobs SET state = 'queued' WHERE id = job_id_here AND state = 'stuck';
+        ```
+
         ## Database
 
         1. Vacuum: `psql -c "VACUUM"`
@@ -289,8 +295,43 @@ public abstract class IncidentRunbookTests(Db provider)
 
         // A step Vigil cannot run says so.
         var sql = (await RunbookOfAsync(host, incident)).GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("section").GetString() == "check-the-jobs");
-        Assert.Contains("sql", sql.GetProperty("not_runnable").GetString());
+        Assert.Contains("runbooks.database", sql.GetProperty("not_runnable").GetString());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await RunAsync(host.Admin, incident, sql.GetProperty("id").GetString()!, new { confirm = "backend" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Sql_steps_run_against_the_workspace_database_with_parameters_checked_by_sql_quoting()
+    {
+        await using var env = await StartAsync(Enabled + "\n  database: { driver: sqlite, connection: ops.db }");
+        var host = env.Host;
+        await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(host.WorkspaceDirectory, "ops.db")};Pooling=false"))
+        {
+            await c.OpenAsync(Ct);
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = "CREATE TABLE jobs (id INTEGER PRIMARY KEY, state TEXT); INSERT INTO jobs VALUES (1, 'stuck'), (2, 'stuck'), (3, 'done');";
+            await cmd.ExecuteNonQueryAsync(Ct);
+        }
+        var incident = await OpenIncidentAsync(host);
+        var steps = (await RunbookOfAsync(host, incident)).GetProperty("steps").EnumerateArray().ToList();
+        var count = steps.Single(s => s.GetProperty("section").GetString() == "check-the-jobs");
+        var requeue = steps.Single(s => s.GetProperty("section").GetString() == "requeue-a-stuck-job");
+        Assert.Equal(JsonValueKind.Null, count.GetProperty("not_runnable").ValueKind);
+        Assert.Equal("mutating", requeue.GetProperty("risk").GetString());
+
+        var end = await RunToEndAsync(host, incident, count.GetProperty("id").GetString()!, new { });
+        Assert.Equal("succeeded", end.GetProperty("status").GetString());
+        Assert.Equal("=> SELECT count(*) FROM jobs WHERE state = 'stuck';\ncount(*)\n--------\n2\n(1 row)\n", end.GetProperty("output").GetString());
+
+        // A bare value may not carry SQL: "1--" would comment out the rest of the WHERE.
+        var id = requeue.GetProperty("id").GetString()!;
+        var r = await RunAsync(host.Admin, incident, id, new { confirm = "backend", parameters = new Dictionary<string, string> { ["job_id_here"] = "1--" } });
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await RunAsync(host.Admin, incident, id, new { parameters = new Dictionary<string, string> { ["job_id_here"] = "1" } })).StatusCode);
+        end = await RunToEndAsync(host, incident, id, new { confirm = "backend", parameters = new Dictionary<string, string> { ["job_id_here"] = "1" } });
+        Assert.Equal("succeeded", end.GetProperty("status").GetString());
+        Assert.Contains("(1 row affected)", end.GetProperty("output").GetString());
+        end = await RunToEndAsync(host, incident, count.GetProperty("id").GetString()!, new { });
+        Assert.Contains("\n1\n(1 row)", end.GetProperty("output").GetString());
     }
 
     private static bool Alive(int pid)
@@ -560,7 +601,7 @@ public abstract class IncidentRunbookTests(Db provider)
         Assert.Equal(("runbooks/ops.md", "service-down"), (link.GetProperty("path").GetString(), link.GetProperty("section").GetString()));
         var runbook = await RunbookOfAsync(host, incident.GetProperty("id").GetInt64());
         Assert.Equal("Service Down", runbook.GetProperty("title").GetString());
-        Assert.Equal(10, runbook.GetProperty("steps").GetArrayLength());
+        Assert.Equal(11, runbook.GetProperty("steps").GetArrayLength());
     }
 }
 
