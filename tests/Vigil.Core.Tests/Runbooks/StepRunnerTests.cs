@@ -134,3 +134,47 @@ public sealed class SqlStepRunnerTests
         Assert.Contains("\nstuck\n", rows);
     }
 }
+
+public sealed class PostgresSqlStepRunnerTests(Vigil.Core.Tests.Checks.PostgresTestDatabase database) : IClassFixture<Vigil.Core.Tests.Checks.PostgresTestDatabase>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<(StepRunResult Result, string Output)> RunAsync(bool readOnly, string statement)
+    {
+        var output = new StringBuilder();
+        var request = new SqlStepRequest(new Vigil.Core.Workspace.RunbookDatabase(Vigil.Core.Workspace.SqlDriver.Postgres, database.Url), Path.GetTempPath(), [statement], readOnly, TimeSpan.FromSeconds(30), 1024 * 1024);
+        var result = await SqlStepRunner.RunAsync(request, piece => output.Append(piece), TimeProvider.System, Ct);
+        return (result, output.ToString());
+    }
+
+    [Fact]
+    public async Task A_read_only_step_runs_in_a_read_only_transaction_and_a_mutating_one_commits()
+    {
+        database.SkipUnlessAvailable();
+        var (denied, output) = await RunAsync(true, "UPDATE jobs SET state = 'queued' WHERE state = 'stuck'");
+        Assert.Equal(1, denied.ExitCode);
+        Assert.Contains("read-only transaction", output);
+        Assert.DoesNotContain(database.Password, output);
+
+        var (done, changed) = await RunAsync(false, "UPDATE jobs SET state = 'queued' WHERE id = 1");
+        Assert.Equal(0, done.ExitCode);
+        Assert.Contains("(1 row affected)", changed);
+        var (_, rows) = await RunAsync(true, "SELECT state FROM jobs WHERE id = 1");
+        Assert.Equal("=> SELECT state FROM jobs WHERE id = 1\nstate\n-----\nqueued\n(1 row)\n", rows);
+    }
+
+    [Fact]
+    public async Task A_timeout_cancels_the_statement_and_rolls_back()
+    {
+        database.SkipUnlessAvailable();
+        var output = new StringBuilder();
+        var request = new SqlStepRequest(new Vigil.Core.Workspace.RunbookDatabase(Vigil.Core.Workspace.SqlDriver.Postgres, database.Url), Path.GetTempPath(),
+            ["UPDATE jobs SET state = 'lost' WHERE id = 3", "SELECT pg_sleep(30)"], false, TimeSpan.FromSeconds(1), 1024 * 1024);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var result = await SqlStepRunner.RunAsync(request, piece => output.Append(piece), TimeProvider.System, Ct);
+        Assert.Equal(RunOutcome.TimedOut, result.Outcome);
+        Assert.InRange(started.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        var (_, rows) = await RunAsync(true, "SELECT state FROM jobs WHERE id = 3");
+        Assert.Contains("\ndone\n", rows);
+    }
+}
