@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Vigil.Storage;
 
 namespace Vigil.Web.Tests.Runbooks;
 
@@ -83,7 +86,7 @@ public abstract class IncidentRunbookTests(Db provider)
         public ValueTask DisposeAsync() => Host.DisposeAsync();
     }
 
-    private async Task<Env> StartAsync(string settings = Enabled)
+    private async Task<Env> StartAsync(string settings = Enabled, string? database = null)
     {
         var ws = Directory.CreateTempSubdirectory("vigil-rb-").FullName;
         var dir = Directory.CreateTempSubdirectory("vigil-rb-files-").FullName;
@@ -98,7 +101,7 @@ public abstract class IncidentRunbookTests(Db provider)
             ["PATH"] = Environment.GetEnvironmentVariable("PATH"),
             ["HOME"] = Environment.GetEnvironmentVariable("HOME"),
         };
-        return new Env(await TestHost.StartAsync(db: provider, env: env, workspaceDirectory: ws), dir);
+        return new Env(await TestHost.StartAsync(db: provider, env: env, workspaceDirectory: ws, database: database), dir);
     }
 
     private static async Task<long> OpenIncidentAsync(TestHost host)
@@ -332,6 +335,58 @@ public abstract class IncidentRunbookTests(Db provider)
         Assert.Contains("(1 row affected)", end.GetProperty("output").GetString());
         end = await RunToEndAsync(host, incident, count.GetProperty("id").GetString()!, new { });
         Assert.Contains("\n1\n(1 row)", end.GetProperty("output").GetString());
+    }
+
+    [Fact]
+    public async Task A_stop_kills_running_steps_and_records_them_interrupted_and_a_start_marks_runs_a_crashed_process_left()
+    {
+        // One database for both runs of the server (a test host drops the PostgreSQL database it created itself).
+        var (database, drop) = provider == Db.Postgres ? await TestHost.CreatePostgresDatabaseAsync() : (null, () => ValueTask.CompletedTask);
+        try
+        {
+            await StopAndRestartAsync(database);
+        }
+        finally
+        {
+            await drop();
+        }
+    }
+
+    private async Task StopAndRestartAsync(string? database)
+    {
+        var env = await StartAsync(database: database);
+        var host = env.Host;
+        var incident = await OpenIncidentAsync(host);
+        var r = await RunAsync(host.Admin, incident, await StepIdAsync(host, incident, "Hang"), new { confirm = "backend" });
+        var id = (await r.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetInt64();
+        var orphan = await BackgroundPidAsync(env.Dir);
+        var (ws, data) = (host.WorkspaceDirectory, host.DataDirectory);
+        var envVars = host.Environment;
+
+        // A graceful stop: nothing a responder started keeps running unattended.
+        await host.App.StopAsync(Ct);
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(!Alive(orphan)), TimeSpan.FromSeconds(5)), $"process {orphan} survived the stop");
+        await using (var db = await host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>().CreateDbContextAsync(Ct))
+        {
+            Assert.Equal("interrupted", (await db.StepExecutions.SingleAsync(e => e.Id == id, Ct)).State);
+            // What a kill -9 leaves behind: a run still marked running by a process of this machine that is gone.
+            var lost = await db.StepExecutions.AsNoTracking().SingleAsync(e => e.Id == id, Ct);
+            lost.Id = 0;
+            lost.State = "running";
+            lost.FinishedAt = null;
+            lost.Instance = $"{Environment.MachineName}:999999:gone";
+            lost.Deadline = DateTimeOffset.UtcNow.AddHours(1);
+            db.StepExecutions.Add(lost);
+            await db.SaveChangesAsync(Ct);
+            id = lost.Id;
+        }
+        await host.DisposeAsync();
+
+        await using var again = await TestHost.StartAsync(db: provider, env: envVars, workspaceDirectory: ws, dataDirectory: data, database: database);
+        Assert.True(await TestHost.EventuallyAsync(async () =>
+            (await again.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/executions/{id}", Ct)).GetProperty("status").GetString() == "interrupted"));
+        var timeline = await again.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/incidents/{incident}/timeline", Ct);
+        Assert.Contains(timeline.GetProperty("items").EnumerateArray(), e => e.GetProperty("text").GetString()!.Contains("interrupted"));
     }
 
     private static bool Alive(int pid)
