@@ -185,6 +185,9 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
             e.HasOne<Incident>().WithMany().HasForeignKey(x => x.IncidentId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(x => new { x.IncidentId, x.StepId });
             e.HasIndex(x => x.State);
+            // One run of a step per incident at a time, held by the database: two responders pressing "run" at once
+            // cannot both start it.
+            e.HasIndex(x => new { x.IncidentId, x.StepId }, "ux_step_executions_running").IsUnique().HasFilter("\"state\" = 'running'");
         });
 
         modelBuilder.Entity<MaintenanceRun>(e =>

@@ -1174,6 +1174,11 @@ namespace Vigil.Storage.Sqlite.Migrations
                     b.HasIndex("IncidentId", "StepId")
                         .HasDatabaseName("ix_step_executions_incident_id_step_id");
 
+                    b.HasIndex(new[] { "IncidentId", "StepId" }, "ux_step_executions_running")
+                        .IsUnique()
+                        .HasDatabaseName("ux_step_executions_running")
+                        .HasFilter("\"state\" = 'running'");
+
                     b.ToTable("step_executions");
                 });
 

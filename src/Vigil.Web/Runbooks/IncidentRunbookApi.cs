@@ -214,8 +214,7 @@ public static partial class IncidentRunbookApi
         }
         if (await db.StepExecutions.AnyAsync(e => e.IncidentId == id && e.StepId == found.Id && e.State == StepExecutions.Running, ct))
         {
-            await audit.RecordAsync(http, What, target, AuditLog.Failed, new { step = found.Id, refused = "already running" });
-            return Errors.Problem("Conflict", 409, "This step is already running for this incident; wait for it or cancel it.");
+            return await AlreadyRunningAsync(audit, http, target, found.Id);
         }
 
         var redact = Redactor(w, values);
@@ -231,7 +230,15 @@ public static partial class IncidentRunbookApi
             Actor = actor, Instance = executions.Instance, CreatedAt = now, StartedAt = now, Deadline = now + settings.StepTimeout, Output = "",
         };
         db.StepExecutions.Add(row);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique index on running rows: another request started this step in the meantime.
+            return await AlreadyRunningAsync(audit, http, target, found.Id);
+        }
         var paramText = shown.Count == 0 ? "" : " with " + string.Join(", ", shown.Select(kv => $"{kv.Key}={kv.Value}"));
         store.AddEntry(db, id, "step_run", actor, $"Ran {Label(found)} ({risk.Name}){paramText}{(row.Reason is null ? "" : "; reason: " + row.Reason)}",
             new { execution = row.Id, step_id = found.Id, section = found.Section.Anchor, runbook = linked.Doc.Path, risk = risk.Name, parameters = shown, reason = row.Reason, command = row.Command });
@@ -269,6 +276,13 @@ public static partial class IncidentRunbookApi
         if (linked is null) return (incident, null!, null!, problem);
         var found = linked.Steps.FirstOrDefault(s => s.Id == step);
         return found is null ? (incident, linked, null!, StepNotFound(step, linked)) : (incident, linked, found, null);
+    }
+
+    private static async Task<IResult> AlreadyRunningAsync(AuditLog audit, HttpContext http, string target, string step)
+    {
+        Health.Metrics.StepRefusals.WithLabels("409").Inc();
+        await audit.RecordAsync(http, "runbook.step.run", target, AuditLog.Failed, new { step, refused = "already running" });
+        return Errors.Problem("Conflict", 409, "This step is already running for this incident; wait for it or cancel it.");
     }
 
     private static IResult StepNotFound(string step, Linked linked) =>

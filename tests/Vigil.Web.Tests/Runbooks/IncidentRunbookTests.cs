@@ -389,6 +389,22 @@ public abstract class IncidentRunbookTests(Db provider)
         Assert.Contains(timeline.GetProperty("items").EnumerateArray(), e => e.GetProperty("text").GetString()!.Contains("interrupted"));
     }
 
+    [Fact]
+    public async Task A_step_runs_once_at_a_time_per_incident_even_when_asked_for_at_once()
+    {
+        await using var env = await StartAsync();
+        var host = env.Host;
+        var incident = await OpenIncidentAsync(host);
+        var tick = await StepIdAsync(host, incident, "Tick");
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => RunAsync(host.Admin, incident, tick, new { confirm = "backend" })));
+        Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.Accepted));
+        Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.Conflict));
+        var id = (await answers.Single(a => a.StatusCode == HttpStatusCode.Accepted).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetInt64();
+        Assert.Equal("succeeded", (await EndOfAsync(host, id)).GetProperty("status").GetString());
+        // Once it ended, it may run again.
+        Assert.Equal("succeeded", (await RunToEndAsync(host, incident, tick, new { confirm = "backend" })).GetProperty("status").GetString());
+    }
+
     private static bool Alive(int pid)
     {
         try
