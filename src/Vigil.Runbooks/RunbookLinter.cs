@@ -80,7 +80,7 @@ public static partial class RunbookLinter
                 var target = link.Target[1..];
                 if (!anchors.Contains(target) && !anchors.Contains(Uri.UnescapeDataString(target)))
                 {
-                    var near = anchors.OrderBy(a => Distance(a, target)).FirstOrDefault();
+                    var near = anchors.OrderBy(a => Math.Abs(a.Length - target.Length) > 8 ? 99 : Suggestions.Distance(a, target)).FirstOrDefault();
                     Add(link.Line, Error, "broken-link", $"'{link.Text}' links to #{target}, which no heading has" + (near is null ? "" : $"; did you mean #{near}?"));
                 }
             }
@@ -226,24 +226,6 @@ public static partial class RunbookLinter
             };
         }
         return null;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        if (Math.Abs(a.Length - b.Length) > 8) return 99;
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var prev = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cur = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), prev + (a[i - 1] == b[j - 1] ? 0 : 1));
-                prev = cur;
-            }
-        }
-        return row[b.Length];
     }
 
     [GeneratedRegex(@"\b(?:warning|caution|danger|destructive|irreversible|data loss|loses data|cannot be undone|permanently)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -25,9 +25,6 @@ public static class RunbookSteps
         return steps;
     }
 
-    /// <summary>The step <paramref name="id"/> of the section, or null.</summary>
-    public static IdentifiedStep? Find(Section section, string id) => Of(section).FirstOrDefault(s => s.Id == id);
-
     private static string IdOf(Section section, Step step, int ordinal)
     {
         var sb = new StringBuilder().Append(section.Anchor).Append('\n').Append(step.Title).Append('\n').Append(step.Text);

@@ -1,4 +1,4 @@
-using Vigil.Core.Workspace;
+using Vigil.Runbooks;
 
 namespace Vigil.Core.Conditions;
 
@@ -148,7 +148,7 @@ internal sealed class ConditionParser
                     }
                     return word == "pat" ? ParsePattern(start) : ParseAny(start);
                 default:
-                    var guess = YamlReading.Closest(word, FunctionNames) ?? FunctionNames.FirstOrDefault(f => word.StartsWith(f, StringComparison.OrdinalIgnoreCase));
+                    var guess = Suggestions.Closest(word, FunctionNames) ?? FunctionNames.FirstOrDefault(f => word.StartsWith(f, StringComparison.OrdinalIgnoreCase));
                     throw Fail(start, $"unknown function `{word}()`", guess is not null ? $"did you mean `{guess}()`?" : "use len(), has(), pat() or any()");
             }
         }
@@ -177,7 +177,7 @@ internal sealed class ConditionParser
         var name = s[(start + 1)..close];
         if (!Placeholders.TryParse(name, out var placeholder))
         {
-            var guess = YamlReading.Closest(name, Placeholders.Names);
+            var guess = Suggestions.Closest(name, Placeholders.Names);
             throw Fail(start, $"unknown placeholder `[{name}]`",
                 guess is not null ? $"did you mean `[{guess}]`?" : $"use one of {string.Join(", ", Placeholders.Names.Select(n => $"[{n}]"))}");
         }

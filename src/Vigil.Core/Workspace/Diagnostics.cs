@@ -22,10 +22,3 @@ public sealed class WorkspaceInvalidException(IReadOnlyList<WorkspaceError> erro
 {
     public IReadOnlyList<WorkspaceError> Errors { get; } = errors;
 }
-
-/// <summary>"Did you mean …?" for any layer that reports a name it does not know.</summary>
-public static class Suggestions
-{
-    /// <summary>The candidate nearest to <paramref name="input"/> when it is near enough to be a likely typo, else null.</summary>
-    public static string? Closest(string input, IEnumerable<string> candidates) => YamlReading.Closest(input, candidates);
-}

@@ -42,7 +42,7 @@ public sealed partial class WorkspaceLoader
     private void Reference(string id, HashSet<string> known, string what, SourcePosition at)
     {
         if (known.Contains(id)) return;
-        var guess = YamlReading.Closest(id, known);
+        var guess = Vigil.Runbooks.Suggestions.Closest(id, known);
         var hint = guess is not null
             ? $"did you mean `{guess}`?"
             : known.Count == 0 ? $"define {("aeio".Contains(what[0]) ? "an" : "a")} {what} with id '{id}' first" : $"defined: {string.Join(", ", known.Order())}";
@@ -98,7 +98,7 @@ public sealed partial class WorkspaceLoader
         if (string.IsNullOrEmpty(section)) return;
         var anchors = runbook.Model.Anchors;
         if (anchors.Contains(section)) return;
-        var guess = YamlReading.Closest(section, anchors);
+        var guess = Vigil.Runbooks.Suggestions.Closest(section, anchors);
         r.Error(at, $"runbook '{path}' has no section '#{section}'",
             guess is not null ? $"did you mean `#{guess}`?" : "use the heading's anchor as GitHub writes it: lower case, spaces as '-'");
     }

@@ -662,7 +662,7 @@ public sealed partial class WorkspaceLoader
     private void CheckTimezone(string tz, SourcePosition pos)
     {
         if (DateTimeZoneProviders.Tzdb.GetZoneOrNull(tz) is not null) return;
-        var guess = YamlReading.Closest(tz, DateTimeZoneProviders.Tzdb.Ids);
+        var guess = Vigil.Runbooks.Suggestions.Closest(tz, DateTimeZoneProviders.Tzdb.Ids);
         r.Error(pos, $"'{tz}' is not a time zone", guess is not null ? $"did you mean `{guess}`?" : "use an IANA name such as Europe/Berlin or UTC");
     }
 

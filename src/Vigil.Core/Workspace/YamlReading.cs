@@ -116,42 +116,6 @@ internal sealed class YamlReading(string file, Func<string, string?> environment
 
     private static bool IsVariableName(string name) =>
         name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
-
-    /// <summary>The closest candidate within a small edit distance, for "did you mean" hints.</summary>
-    public static string? Closest(string input, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        var bestDistance = int.MaxValue;
-        foreach (var c in candidates)
-        {
-            var d = Distance(input.ToLowerInvariant(), c.ToLowerInvariant());
-            if (d < bestDistance)
-            {
-                bestDistance = d;
-                best = c;
-            }
-        }
-        var limit = Math.Max(2, input.Length / 3);
-        return bestDistance <= limit ? best : null;
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++) prev[j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
 }
 
 /// <summary>A mapping being read: typed accessors that report errors at the value's position.</summary>
@@ -176,7 +140,7 @@ internal sealed class Map
             entries[key] = (k, v);
             if (allowed.Length > 0 && !allowed.Contains(key))
             {
-                var guess = YamlReading.Closest(key, allowed);
+                var guess = Vigil.Runbooks.Suggestions.Closest(key, allowed);
                 r.Error(k, $"unknown key `{key}` in {what}",
                     guess is not null ? $"did you mean `{guess}`?" : $"expected one of: {string.Join(", ", allowed)}");
             }
@@ -308,7 +272,7 @@ internal sealed class Map
         if (s is null) return null;
         var names = System.Enum.GetNames<T>().Select(x => x.ToLowerInvariant()).ToArray();
         if (System.Enum.TryParse<T>(s, ignoreCase: true, out var v) && names.Contains(s.ToLowerInvariant())) return v;
-        var guess = YamlReading.Closest(s, names);
+        var guess = Vigil.Runbooks.Suggestions.Closest(s, names);
         r.Error(n, $"`{key}`: '{s}' is not one of {string.Join(", ", names)}", guess is not null ? $"did you mean `{guess}`?" : null);
         return null;
     }

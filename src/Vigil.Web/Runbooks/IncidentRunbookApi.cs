@@ -114,7 +114,7 @@ public static partial class IncidentRunbookApi
         var section = doc.Model.Find(link.Section);
         if (section is null)
         {
-            var guess = Suggestions.Closest(link.Section, doc.Model.Anchors);
+            var guess = Vigil.Runbooks.Suggestions.Closest(link.Section, doc.Model.Anchors);
             return (null, Errors.NotFound($"The runbook {doc.Path} has no section #{link.Section} any more{(guess is null ? "" : $"; the nearest is #{guess}")}."));
         }
         return (new Linked(doc, section, RunbookSteps.Of(section)), null);

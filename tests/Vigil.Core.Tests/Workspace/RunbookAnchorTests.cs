@@ -1,4 +1,4 @@
-using Vigil.Core.Workspace;
+using Vigil.Runbooks;
 
 namespace Vigil.Core.Tests.Workspace;
 
@@ -18,25 +18,25 @@ public sealed class RunbookAnchorTests
     [InlineData("Über uns", "über-uns")]
     public void Heading_becomes_a_github_slug(string heading, string slug)
     {
-        Assert.Equal(slug, Vigil.Runbooks.RunbookParser.Slug(heading));
+        Assert.Equal(slug, RunbookParser.Slug(heading));
     }
 
     [Fact]
     public void Repeated_headings_are_numbered_from_one()
     {
-        var anchors = RunbookAnchors.FromText("""
+        var anchors = RunbookParser.Parse("""
             # Runbook
             ## Symptoms
             ## Symptoms
             ## Symptoms
-            """);
+            """).Anchors;
         Assert.Equal(["runbook", "symptoms", "symptoms-1", "symptoms-2"], anchors.Order());
     }
 
     [Fact]
     public void Comments_inside_fenced_code_are_not_headings()
     {
-        var anchors = RunbookAnchors.FromText("""
+        var anchors = RunbookParser.Parse("""
             ## Service Down
 
             ```bash
@@ -51,33 +51,33 @@ public sealed class RunbookAnchorTests
             ~~~
 
             ## Verify Recovery
-            """);
+            """).Anchors;
         Assert.Equal(["service-down", "verify-recovery"], anchors.Order());
     }
 
     [Fact]
     public void Lines_that_only_look_like_headings_are_not_headings()
     {
-        var anchors = RunbookAnchors.FromText("""
+        var anchors = RunbookParser.Parse("""
             #hashtag without a space
                 # indented four spaces: code
             ####### seven hashes
             ## Closed heading ##
-            """);
+            """).Anchors;
         Assert.Equal(["closed-heading"], anchors.Order());
     }
 
     [Fact]
     public void Crlf_line_endings_do_not_leak_into_anchors()
     {
-        var anchors = RunbookAnchors.FromText("## Service Down\r\n\r\n## Disk Space Full\r\n");
+        var anchors = RunbookParser.Parse("## Service Down\r\n\r\n## Disk Space Full\r\n").Anchors;
         Assert.Equal(["disk-space-full", "service-down"], anchors.Order());
     }
 
     [Fact]
     public void Stm_runbook_anchors_include_its_incident_and_maintenance_sections()
     {
-        var anchors = RunbookAnchors.Read(Path.Combine(AppContext.BaseDirectory, "examples", "stm-intelligence-brief", "runbooks", "stm-intelligence-brief.md"));
+        var anchors = RunbookParser.ParseFile(Path.Combine(AppContext.BaseDirectory, "examples", "stm-intelligence-brief", "runbooks", "stm-intelligence-brief.md")).Anchors;
         Assert.Contains("service-down", anchors);
         Assert.Contains("database-connection-issues", anchors);
         Assert.Contains("weekly-tasks-every-monday", anchors);
