@@ -16,6 +16,18 @@ public static class ProcessGroup
     /// <summary>Whether programs started through <see cref="Prepare"/> get a group of their own here.</summary>
     public static bool Available { get; } = (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && File.Exists(SetSid);
 
+    /// <summary>Start settings for a child whose stdin is closed by the caller and whose stdout and stderr (UTF-8) it reads.</summary>
+    public static ProcessStartInfo Redirected(string workingDirectory) => new()
+    {
+        UseShellExecute = false,
+        RedirectStandardInput = true,
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+        StandardOutputEncoding = System.Text.Encoding.UTF8,
+        StandardErrorEncoding = System.Text.Encoding.UTF8,
+        WorkingDirectory = workingDirectory,
+    };
+
     /// <summary>Makes <paramref name="info"/> start <paramref name="program"/> with <paramref name="arguments"/> in a group of its own.</summary>
     public static void Prepare(ProcessStartInfo info, string program, IEnumerable<string> arguments)
     {

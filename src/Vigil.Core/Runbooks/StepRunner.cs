@@ -41,16 +41,7 @@ public static class StepRunner
     public static async Task<StepRunResult> RunAsync(StepRunRequest request, Action<string> output, TimeProvider time, CancellationToken cancel)
     {
         var shell = File.Exists("/bin/bash") ? "/bin/bash" : "/bin/sh";
-        var info = new ProcessStartInfo
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = request.WorkingDirectory,
-        };
+        var info = ProcessGroup.Redirected(request.WorkingDirectory);
         var arguments = new List<string>();
         if (shell == "/bin/bash") arguments.AddRange(["--noprofile", "--norc"]);
         arguments.AddRange(["-c", request.Script]);

@@ -351,10 +351,10 @@ public static class IncidentsApi
     private static IResult Concurrent(long id) =>
         Errors.Problem("Conflict", 409, $"Incident {id} changed while this request was being handled; read it again and retry.");
 
-    private static IResult NotFound(long id) => Errors.NotFound($"There is no incident {id}.");
+    internal static IResult NotFound(long id) => Errors.NotFound($"There is no incident {id}.");
 
     /// <summary>The timeline's actor: the token's name (ids are in the audit log).</summary>
-    private static string Actor(HttpContext http) => http.User.Identity?.Name is { Length: > 0 } name ? name : AuditLog.Actor(http);
+    internal static string Actor(HttpContext http) => http.User.Identity?.Name is { Length: > 0 } name ? name : AuditLog.Actor(http);
 
     public static IncidentDto ToDto(Incident i, WorkspaceModel w)
     {

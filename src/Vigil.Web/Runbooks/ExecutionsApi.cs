@@ -41,7 +41,7 @@ public static class ExecutionsApi
             var ct = http.RequestAborted;
             var row = await LoadAsync(dbf, id, ct);
             if (row is null) return NotFound(id);
-            var actor = http.User.Identity?.Name is { Length: > 0 } name ? name : AuditLog.Actor(http);
+            var actor = Incidents.IncidentsApi.Actor(http);
             if (row.State != StepExecutions.Running || !await executions.CancelAsync(id, actor, ct))
             {
                 await audit.RecordAsync(http, "runbook.execution.cancel", $"execution:{id}", AuditLog.Failed, new { reason = "not running", status = row.State });

@@ -52,7 +52,7 @@ public static partial class IncidentRunbookApi
         {
             await using var db = await store.ContextAsync(ct);
             var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, ct);
-            if (incident is null) return Errors.NotFound($"There is no incident {id}.");
+            if (incident is null) return IncidentsApi.NotFound(id);
             var w = ws.Current;
             var (linked, problem) = Resolve(incident, w);
             if (linked is null) return problem!;
@@ -125,7 +125,13 @@ public static partial class IncidentRunbookApi
     private static IncidentRunbookDto Describe(Linked linked, Incident incident, WorkspaceModel w, List<StepExecution> rows) =>
         new(linked.Doc.Path, linked.Section?.Anchor, linked.Section?.Title ?? linked.Doc.Model.Title, linked.Doc.Id,
             w.Runbooks.Execution == ExecutionMode.Enabled ? "enabled" : "disabled", ConfirmTarget(incident),
-            [.. linked.Steps.Select(s => StepDto(s, rows, StepEnvironment(w), w.Runbooks.Database is not null))]);
+            StepsOf(linked, rows, w));
+
+    private static List<IncidentStepDto> StepsOf(Linked linked, List<StepExecution> rows, WorkspaceModel w)
+    {
+        var environment = StepEnvironment(w);
+        return [.. linked.Steps.Select(s => StepDto(s, rows, environment, w.Runbooks.Database is not null))];
+    }
 
     private static IncidentStepDto StepDto(IdentifiedStep s, List<StepExecution> rows, IReadOnlySet<string> environment, bool database)
     {
@@ -159,7 +165,7 @@ public static partial class IncidentRunbookApi
         var w = ws.Current;
         var (incident, linked, found, problem) = await FindStepAsync(db, id, step, w, ct);
         if (problem is not null) return problem;
-        var actor = Actor(http);
+        var actor = IncidentsApi.Actor(http);
         var trimmed = string.IsNullOrWhiteSpace(note) ? null : note.Trim();
         var now = store.Now;
         db.StepExecutions.Add(new StepExecution
@@ -219,7 +225,7 @@ public static partial class IncidentRunbookApi
 
         var redact = Redactor(w, values);
         var shown = values.ToDictionary(kv => kv.Key, kv => Sensitive(kv.Key) ? SecretSet.Mask : redact(kv.Value));
-        var actor = Actor(http);
+        var actor = IncidentsApi.Actor(http);
         var now = store.Now;
         var settings = w.Runbooks;
         var row = new StepExecution
@@ -271,7 +277,7 @@ public static partial class IncidentRunbookApi
         VigilDbContext db, long id, string step, WorkspaceModel w, CancellationToken ct)
     {
         var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Id == id, ct);
-        if (incident is null) return (null!, null!, null!, Errors.NotFound($"There is no incident {id}."));
+        if (incident is null) return (null!, null!, null!, IncidentsApi.NotFound(id));
         var (linked, problem) = Resolve(incident, w);
         if (linked is null) return (incident, null!, null!, problem);
         var found = linked.Steps.FirstOrDefault(s => s.Id == step);
@@ -306,6 +312,4 @@ public static partial class IncidentRunbookApi
             return s;
         };
     }
-
-    private static string Actor(HttpContext http) => http.User.Identity?.Name is { Length: > 0 } name ? name : AuditLog.Actor(http);
 }

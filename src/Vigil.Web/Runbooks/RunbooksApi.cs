@@ -29,7 +29,7 @@ public static class RunbooksApi
         {
             var w = ws.Current;
             var today = Today(time);
-            return TypedResults.Ok(new { items = w.RunbookDocuments.Select(d => Summary(d, w, today)).ToList(), total = w.RunbookDocuments.Count });
+            return TypedResults.Ok(new { items = w.RunbookDocuments.Select(d => Summary(d, w, RunbookLinter.Lint(d.Model, today))).ToList(), total = w.RunbookDocuments.Count });
         })
         .RequireRole(Role.Viewer)
         .WithSummary("The workspace's runbooks with their size, highest risk and lint counts");
@@ -39,13 +39,13 @@ public static class RunbooksApi
             var w = ws.Current;
             var doc = w.FindRunbook(id);
             if (doc is null) return Errors.NotFound($"There is no runbook '{id}'; GET /api/v1/runbooks lists them.");
-            var today = Today(time);
+            var findings = RunbookLinter.Lint(doc.Model, Today(time));
             return TypedResults.Ok(new
             {
-                summary = Summary(doc, w, today),
+                summary = Summary(doc, w, findings),
                 model = RunbookReport.Model(doc.Model),
                 html = RunbookHtml.Render(doc.Text, doc.Model),
-                findings = Findings(doc, today),
+                findings = findings.Select(f => new FindingDto(f.Line, f.Severity, f.Rule, f.Message)).ToList(),
             });
         })
         .RequireRole(Role.Viewer)
@@ -56,12 +56,8 @@ public static class RunbooksApi
 
     private static DateOnly Today(TimeProvider time) => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
 
-    private static List<FindingDto> Findings(WorkspaceRunbook doc, DateOnly today) =>
-        [.. RunbookLinter.Lint(doc.Model, today).Select(f => new FindingDto(f.Line, f.Severity, f.Rule, f.Message))];
-
-    private static RunbookSummaryDto Summary(WorkspaceRunbook doc, WorkspaceModel w, DateOnly today)
+    private static RunbookSummaryDto Summary(WorkspaceRunbook doc, WorkspaceModel w, List<LintFinding> findings)
     {
-        var findings = RunbookLinter.Lint(doc.Model, today);
         var sections = doc.Model.AllSections().ToList();
         return new RunbookSummaryDto(doc.Id, doc.Path, doc.Model.Title, sections.Count, sections.Sum(s => s.Steps.Count),
             Vigil.Runbooks.Risk.RiskAssessment.Max(sections.Select(s => s.Risk)).Name,

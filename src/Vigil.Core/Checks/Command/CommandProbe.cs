@@ -23,18 +23,9 @@ public sealed class CommandProbe : ICheckProbe
     {
         if (!ProbeSupport.TryGetSpec<CommandCheckSpec>(check, out var spec, out var invalid)) return invalid!;
         var observation = new Observation();
-        var info = new ProcessStartInfo
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = spec.WorkingDirectory is null
-                ? context.WorkspaceDirectory
-                : ProbeSupport.ResolvePath(context, spec.WorkingDirectory),
-        };
+        var info = ProcessGroup.Redirected(spec.WorkingDirectory is null
+            ? context.WorkspaceDirectory
+            : ProbeSupport.ResolvePath(context, spec.WorkingDirectory));
         // The command sees the environment Vigil runs in, as a cron job would, minus Vigil's own settings: the
         // bootstrap token and the database URL (with its password) are Vigil's secrets, not the check's.
         foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("VIGIL_", StringComparison.Ordinal)).ToList())
