@@ -86,6 +86,13 @@ namespace Vigil.Storage.Sqlite.Migrations
                 name: "ix_step_executions_state",
                 table: "step_executions",
                 column: "state");
+
+            migrationBuilder.CreateIndex(
+                name: "ux_step_executions_running",
+                table: "step_executions",
+                columns: new[] { "incident_id", "step_id" },
+                unique: true,
+                filter: "\"state\" = 'running'");
         }
 
         /// <inheritdoc />
@@ -97,6 +104,10 @@ namespace Vigil.Storage.Sqlite.Migrations
 
             migrationBuilder.DropIndex(
                 name: "ix_step_executions_state",
+                table: "step_executions");
+
+            migrationBuilder.DropIndex(
+                name: "ux_step_executions_running",
                 table: "step_executions");
 
             migrationBuilder.DropColumn(

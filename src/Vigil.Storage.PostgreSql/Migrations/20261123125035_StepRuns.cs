@@ -93,6 +93,13 @@ namespace Vigil.Storage.PostgreSql.Migrations
                 name: "ix_step_executions_state",
                 table: "step_executions",
                 column: "state");
+
+            migrationBuilder.CreateIndex(
+                name: "ux_step_executions_running",
+                table: "step_executions",
+                columns: new[] { "incident_id", "step_id" },
+                unique: true,
+                filter: "\"state\" = 'running'");
         }
 
         /// <inheritdoc />
@@ -104,6 +111,10 @@ namespace Vigil.Storage.PostgreSql.Migrations
 
             migrationBuilder.DropIndex(
                 name: "ix_step_executions_state",
+                table: "step_executions");
+
+            migrationBuilder.DropIndex(
+                name: "ux_step_executions_running",
                 table: "step_executions");
 
             migrationBuilder.DropColumn(

@@ -12,7 +12,7 @@ using Vigil.Storage;
 namespace Vigil.Storage.PostgreSql.Migrations
 {
     [DbContext(typeof(VigilDbContext))]
-    [Migration("20261123112634_StepRuns")]
+    [Migration("20261123125035_StepRuns")]
     partial class StepRuns
     {
         /// <inheritdoc />
@@ -1210,6 +1210,11 @@ namespace Vigil.Storage.PostgreSql.Migrations
 
                     b.HasIndex("IncidentId", "StepId")
                         .HasDatabaseName("ix_step_executions_incident_id_step_id");
+
+                    b.HasIndex(new[] { "IncidentId", "StepId" }, "ux_step_executions_running")
+                        .IsUnique()
+                        .HasDatabaseName("ux_step_executions_running")
+                        .HasFilter("\"state\" = 'running'");
 
                     b.ToTable("step_executions");
                 });

@@ -10,7 +10,7 @@ using Vigil.Storage;
 namespace Vigil.Storage.Sqlite.Migrations
 {
     [DbContext(typeof(VigilDbContext))]
-    [Migration("20261123112621_StepRuns")]
+    [Migration("20261123125021_StepRuns")]
     partial class StepRuns
     {
         /// <inheritdoc />
@@ -1176,6 +1176,11 @@ namespace Vigil.Storage.Sqlite.Migrations
 
                     b.HasIndex("IncidentId", "StepId")
                         .HasDatabaseName("ix_step_executions_incident_id_step_id");
+
+                    b.HasIndex(new[] { "IncidentId", "StepId" }, "ux_step_executions_running")
+                        .IsUnique()
+                        .HasDatabaseName("ux_step_executions_running")
+                        .HasFilter("\"state\" = 'running'");
 
                     b.ToTable("step_executions");
                 });
