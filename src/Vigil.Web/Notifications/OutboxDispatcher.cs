@@ -153,12 +153,11 @@ public sealed class OutboxDispatcher(
         }
         if (Interlocked.Exchange(ref scanWanted, 0) == 1 || now >= nextScan)
         {
-            var due = await db.Outbox.AsNoTracking()
-                .Where(o => (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && o.NextAttemptAt <= now
-                            && (o.ClaimedUntil == null || o.ClaimedUntil < now))
+            var claimable = Claimable(now);
+            var due = await db.Outbox.AsNoTracking().Where(claimable).Where(o => o.NextAttemptAt <= now)
                 .OrderBy(o => o.NextAttemptAt).ThenBy(o => o.Id)
                 .Take(BatchSize).ToListAsync(ct);
-            if (due.Count > 0) await SendAsync(db, due, o => (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && (o.ClaimedUntil == null || o.ClaimedUntil < now), now, ct);
+            if (due.Count > 0) await SendAsync(db, due, claimable, now, ct);
             if (due.Count == BatchSize)
             {
                 scanWanted = 1;
@@ -172,6 +171,10 @@ public sealed class OutboxDispatcher(
         }
         return offered.IsEmpty ? Until(nextScan) : TimeSpan.Zero;
     }
+
+    /// <summary>Rows still to deliver that nobody holds a live claim on.</summary>
+    private static System.Linq.Expressions.Expression<Func<OutboxMessage, bool>> Claimable(DateTimeOffset now) =>
+        o => (o.State == Outbox.Pending || o.State == Outbox.Failed || o.State == Outbox.Sending) && (o.ClaimedUntil == null || o.ClaimedUntil < now);
 
     /// <summary>
     /// Claims <paramref name="rows"/> (those still matching <paramref name="claimable"/>) in one statement under a claim
