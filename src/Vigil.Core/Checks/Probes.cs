@@ -14,6 +14,15 @@ public interface ICheckProbe
 {
     CheckKind Kind { get; }
 
+    /// <summary>
+    /// True when <see cref="ProbeAsync"/> never blocks its caller before its first wait (sockets only: no process
+    /// start, file system or in-process database call). The scheduler then starts such runs from its own loop, one
+    /// after another, instead of queueing a thread-pool item for each: at 100 probes a second, waking pool threads
+    /// costs more CPU than the probes' own work. A probe that may block keeps the default and runs on the pool, so it
+    /// never delays another check's start.
+    /// </summary>
+    bool StartsWithoutBlocking => false;
+
     Task<Observation> ProbeAsync(Check check, ProbeContext context, CancellationToken ct);
 }
 

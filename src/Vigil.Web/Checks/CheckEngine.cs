@@ -28,11 +28,17 @@ public sealed class EngineMetrics(ILogger<CheckScheduler> log) : ICheckEngineObs
     public static readonly Counter Errors = Prometheus.Metrics.CreateCounter(
         "vigil_check_engine_errors_total", "Errors outside a probe's normal failure path.");
 
+    // Each kind's series, looked up once: a label lookup per run allocates and hashes for nothing.
+    private static readonly CheckKind[] Kinds = Enum.GetValues<CheckKind>();
+    private static readonly Counter.Child?[][] RunsByKind = [.. Kinds.Select(k => Enum.GetValues<CheckStatus>()
+        .Select(s => s == CheckStatus.Unknown ? null : Runs.WithLabels(Kind(k), Sql.Status(s))).ToArray())];
+    private static readonly Histogram.Child[] DurationByKind = [.. Kinds.Select(k => Duration.WithLabels(Kind(k)))];
+
     public void RunCompleted(CheckResult result, TimeSpan duration, TimeSpan lag)
     {
-        var kind = Kind(result.Kind);
-        Runs.WithLabels(kind, Sql.Status(result.Status)).Inc();
-        Duration.WithLabels(kind).Observe(duration.TotalSeconds);
+        var kind = Array.IndexOf(Kinds, result.Kind);
+        (RunsByKind[kind][(int)result.Status] ?? Runs.WithLabels(Kind(result.Kind), Sql.Status(result.Status))).Inc();
+        DurationByKind[kind].Observe(duration.TotalSeconds);
         ScheduleLag.Observe(Math.Max(0, lag.TotalSeconds));
     }
 
@@ -49,7 +55,7 @@ public sealed class EngineMetrics(ILogger<CheckScheduler> log) : ICheckEngineObs
     {
         SkippedSlots.Inc(0);
         Errors.Inc(0);
-        foreach (var kind in Enum.GetValues<CheckKind>())
+        foreach (var kind in Kinds)
         {
             foreach (var result in new[] { "up", "degraded", "down" }) Runs.WithLabels(Kind(kind), result);
         }

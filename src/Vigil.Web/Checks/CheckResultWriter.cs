@@ -19,7 +19,7 @@ namespace Vigil.Web.Checks;
 /// </summary>
 /// <remarks>
 /// <para>Batches form by lingering: after the first result of a batch arrives the loop waits up to
-/// <see cref="CheckEngineSettings.WriterFlushInterval"/> for more, so at 100 results a second a commit carries ~25 of
+/// <see cref="CheckEngineSettings.WriterFlushInterval"/> for more, so at 100 results a second a commit carries ~100 of
 /// them instead of one (each commit, wake-up and transaction costs far more CPU than a row). A result that may change
 /// its check's state cuts the wait short, so state changes, which alerting consumes, are never delayed by it.</para>
 /// <para>The writer keeps one connection and its prepared statements for its whole life, and opens a new one only after

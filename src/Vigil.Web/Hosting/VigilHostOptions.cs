@@ -64,9 +64,12 @@ public sealed record CheckEngineSettings
 
     /// <summary>
     /// How long the writer waits for a batch to fill before committing it (0 commits every result at once). A result
-    /// that may change its check's state is committed without waiting.
+    /// that may change its check's state is committed without waiting, so this delays only the storing of results that
+    /// change nothing. Measured with 1,000 HTTP checks at 10 s (bench/probe-cost, steady window): 1 s instead of 250 ms
+    /// took Vigil's CPU per probe from ~197 to ~163 µs, as each commit rewrites the check-state and index pages it
+    /// touches whatever the number of rows.
     /// </summary>
-    public TimeSpan WriterFlushInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan WriterFlushInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long raw results are kept.</summary>
     public TimeSpan RawRetention { get; init; } = TimeSpan.FromDays(7);

@@ -14,9 +14,13 @@ public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> prob
 {
     // Probes abandoned at their timeout that have not returned yet, one per check at most.
     private readonly ConcurrentDictionary<(string Service, string Check), Task> abandoned = new();
+    private readonly ProbeContext context = new(workspaceDirectory, time);
 
     /// <summary>Whether a probe is registered for <paramref name="kind"/>.</summary>
     public bool CanRun(CheckKind kind) => probes.ContainsKey(kind);
+
+    /// <summary>Whether a run of <paramref name="kind"/> may start on the caller's thread (see <see cref="ICheckProbe.StartsWithoutBlocking"/>).</summary>
+    public bool StartsWithoutBlocking(CheckKind kind) => probes.TryGetValue(kind, out var probe) && probe.StartsWithoutBlocking;
 
     /// <summary>
     /// Runs <paramref name="check"/> once. Never throws for a failing target, a probe that throws or hangs, or an
@@ -43,15 +47,16 @@ public sealed class CheckRunner(IReadOnlyDictionary<CheckKind, ICheckProbe> prob
         var started = time.GetTimestamp();
         Observation? observation = null;
         string? failure = null;
+        // One source for both ends of a run, its timeout and the engine stopping (a registration, not a linked source).
         using var timeout = new CancellationTokenSource(check.Timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, ct);
+        using var stopping = ct.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
         Task<Observation>? probing = null;
         try
         {
-            probing = probe.ProbeAsync(check, new ProbeContext(workspaceDirectory, time), linked.Token);
+            probing = probe.ProbeAsync(check, context, timeout.Token);
             // Waiting on the token (not on a second timer) abandons a probe that ignores it at the same instant.
-            observation = await probing.WaitAsync(linked.Token).ConfigureAwait(false);
-            if (timeout.IsCancellationRequested) failure = TimedOut(check);
+            observation = await probing.WaitAsync(timeout.Token).ConfigureAwait(false);
+            if (timeout.IsCancellationRequested && !ct.IsCancellationRequested) failure = TimedOut(check);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
         {

@@ -12,8 +12,9 @@ namespace Vigil.Core.Checks.Engine;
 /// evenly across it instead of together, a slow probe never pushes later slots (no drift), and the schedule is the
 /// same after a restart.</para>
 /// <para>One dispatcher loop holds a priority queue of next-due times and sleeps on the injected
-/// <see cref="TimeProvider"/> until the earliest; there is no timer per check. Due runs start on the thread pool and
-/// take a slot of a bounded semaphore; the dispatcher never waits for them. A slot whose previous run is still in
+/// <see cref="TimeProvider"/> until the earliest; there is no timer per check. Due runs start on the thread pool (or,
+/// for probes that never block before their first wait, from the dispatcher's own loop) and take a slot of a bounded
+/// semaphore; the dispatcher never waits for them. A slot whose previous run is still in
 /// flight is skipped and counted, not queued.</para>
 /// <para>The dispatcher wakes at most once per <see cref="CheckEngineOptions.DispatchGranularity"/> (or a tenth of the
 /// shortest interval) and starts all runs due by then together: far fewer wake-ups of it and of the thread pool, for a
@@ -34,6 +35,7 @@ public sealed class CheckScheduler : IAsyncDisposable
     private readonly Lock gate = new();
     private readonly PriorityQueue<Entry, long> queue = new();
     private readonly Dictionary<(string Service, string Check), Entry> entries = [];
+    private readonly List<(Entry Entry, DateTimeOffset Slot)> startHere = [];
     private readonly CancellationTokenSource stopping = new();
     private CancellationTokenSource? sleeping;
     private long wakeAt;
@@ -180,6 +182,7 @@ public sealed class CheckScheduler : IAsyncDisposable
         {
             CancellationTokenSource wait;
             Task sleep;
+            startHere.Clear();
             lock (gate)
             {
                 var now = time.GetUtcNow();
@@ -205,7 +208,8 @@ public sealed class CheckScheduler : IAsyncDisposable
                     {
                         Interlocked.Increment(ref dispatched);
                         Interlocked.Increment(ref inFlight);
-                        _ = Task.Run(() => RunAsync(entry, slot, ct), CancellationToken.None);
+                        if (runner.StartsWithoutBlocking(entry.Check.Kind)) startHere.Add((entry, slot));
+                        else _ = Task.Run(() => RunAsync(entry, slot, ct), CancellationToken.None);
                     }
                     if (missed > 0)
                     {
@@ -225,6 +229,9 @@ public sealed class CheckScheduler : IAsyncDisposable
                 sleep = Task.Delay(delay, time, wait.Token);
                 sleeping = wait;
             }
+            // Outside the lock: each start runs until the probe's first wait (a request written to its socket), one
+            // after another on this thread, where a thread-pool item each would wake pool threads for every batch.
+            foreach (var (entry, slot) in startHere) _ = RunAsync(entry, slot, ct);
             try
             {
                 await sleep.ConfigureAwait(false);

@@ -33,6 +33,9 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
 
     public CheckKind Kind => CheckKind.Http;
 
+    /// <summary>Connections are opened (and names resolved) asynchronously by the handler: nothing here blocks.</summary>
+    public bool StartsWithoutBlocking => true;
+
     public async Task<Observation> ProbeAsync(Check check, ProbeContext context, CancellationToken ct)
     {
         if (!ProbeSupport.TryGetSpec<HttpCheckSpec>(check, out var spec, out var invalid)) return invalid!;

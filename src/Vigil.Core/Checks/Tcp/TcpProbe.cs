@@ -15,6 +15,9 @@ public sealed class TcpProbe : ICheckProbe
 
     public CheckKind Kind => CheckKind.Tcp;
 
+    /// <summary>Only asynchronous socket calls (the name resolved asynchronously too): nothing here blocks.</summary>
+    public bool StartsWithoutBlocking => true;
+
     public async Task<Observation> ProbeAsync(Check check, ProbeContext context, CancellationToken ct)
     {
         if (!ProbeSupport.TryGetSpec<TcpCheckSpec>(check, out var spec, out var invalid)) return invalid!;

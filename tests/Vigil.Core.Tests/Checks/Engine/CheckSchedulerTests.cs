@@ -173,6 +173,42 @@ public sealed class CheckSchedulerTests
     }
 
     [Fact]
+    public async Task A_probe_that_blocks_its_thread_never_delays_the_runs_the_dispatcher_starts_itself()
+    {
+        var time = new FakeTimeProvider(Engine.Start);
+        using var blocking = new BlockingProbe();
+        var inline = new CannedProbe(time) { StartsWithoutBlocking = true };
+        var sink = new CollectingSink();
+        // Runs due together start together: the blocking check's run and the socket check's share every dispatch.
+        await using var scheduler = Engine.Scheduler(time, sink, TimeSpan.FromSeconds(1), blocking, inline);
+        scheduler.Start(Engine.State(time, Engine.Workspace(("svc", [
+            Engine.Check("blocks", Ten, CheckKind.Command),
+            Engine.Check("socket", Ten),
+        ]))));
+
+        var end = Engine.Start + TimeSpan.FromSeconds(60);
+        while (time.GetUtcNow() < end)
+        {
+            await Engine.AdvanceTo(time, scheduler, time.GetUtcNow() + TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), runsFinish: false);
+            await Engine.Until(() => inline.Calls.Count + blocking.Calls >= scheduler.Dispatched, "dispatched runs to reach their probes");
+        }
+        await Engine.Until(() => sink.For("socket").Count == inline.Calls.Count, "the socket check's results");
+
+        // The blocked run holds a pool thread from the first slot on; the socket check still ran at every slot, on time.
+        Assert.Equal(1, blocking.Calls);
+        Assert.Empty(sink.For("blocks"));
+        var socket = sink.For("socket");
+        Assert.InRange(socket.Count, 6, 7);
+        Assert.All(socket, r => Assert.InRange(r.At - r.ScheduledFor!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(1)));
+        Assert.True(scheduler.SkippedSlots >= 5, $"{scheduler.SkippedSlots} slots of the blocked check skipped");
+
+        blocking.Release();
+        await Engine.Until(() => sink.For("blocks").Count == 1, "the blocked run's result once released");
+        // It returned long after its timeout, so its result says so.
+        Assert.Equal((CheckStatus.Down, "timed out after 5s"), (sink.For("blocks")[0].Status, sink.For("blocks")[0].Message));
+    }
+
+    [Fact]
     public async Task A_slot_whose_previous_run_is_still_in_flight_is_skipped_and_counted()
     {
         var time = new FakeTimeProvider(Engine.Start);

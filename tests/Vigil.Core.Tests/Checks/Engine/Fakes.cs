@@ -11,6 +11,8 @@ internal sealed class CannedProbe(TimeProvider time, CheckKind kind = CheckKind.
 {
     public CheckKind Kind => kind;
 
+    public bool StartsWithoutBlocking { get; init; }
+
     public TimeSpan Delay { get; set; }
 
     public ConcurrentQueue<(string Check, DateTimeOffset At)> Calls { get; } = new();
@@ -39,6 +41,27 @@ internal sealed class HangingProbe(CheckKind kind = CheckKind.Command) : ICheckP
         Interlocked.Increment(ref Calls);
         return new TaskCompletionSource<Observation>().Task;
     }
+}
+
+/// <summary>A probe that blocks its caller's thread (a process start, a stat on a dead mount) until released.</summary>
+internal sealed class BlockingProbe(CheckKind kind = CheckKind.Command) : ICheckProbe, IDisposable
+{
+    private readonly ManualResetEventSlim release = new();
+
+    public CheckKind Kind => kind;
+
+    public int Calls;
+
+    public Task<Observation> ProbeAsync(Check check, ProbeContext context, CancellationToken ct)
+    {
+        Interlocked.Increment(ref Calls);
+        release.Wait(TimeSpan.FromSeconds(30), CancellationToken.None);
+        return Task.FromResult(new Observation { Connected = true });
+    }
+
+    public void Release() => release.Set();
+
+    public void Dispose() => release.Dispose();
 }
 
 /// <summary>Up when connected, down otherwise.</summary>
