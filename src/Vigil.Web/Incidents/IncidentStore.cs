@@ -72,6 +72,27 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
         }
         await db.SaveChangesAsync(ct);
         if (batch.Audits.Count == 0) return 0;
+        int queued;
+        // The loop below only adds rows. With automatic change detection on, each look at the outbox's tracked rows (its
+        // once-per-event check) would first compare every entity the batch tracks with its snapshot: quadratic in the
+        // batch, which a burst of new incidents paid for in full. Changes made before this point were saved above.
+        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            queued = QueueAndAudit(db, w, batch);
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
+        }
+        await db.SaveChangesAsync(ct);
+        return queued;
+    }
+
+    /// <summary>For each incident the batch opened, resolved or had acknowledged: its notifications, its escalation and its audit record (added, not saved).</summary>
+    private int QueueAndAudit(VigilDbContext db, WorkspaceModel w, Batch batch)
+    {
         var queued = 0;
         foreach (var (incident, actor, action, detail) in batch.Audits)
         {
@@ -93,7 +114,6 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
                 Detail = workspace.Redact(JsonSerializer.Serialize(detail, Json.Options)),
             });
         }
-        await db.SaveChangesAsync(ct);
         return queued;
     }
 
