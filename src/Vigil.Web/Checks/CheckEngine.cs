@@ -28,17 +28,16 @@ public sealed class EngineMetrics(ILogger<CheckScheduler> log) : ICheckEngineObs
     public static readonly Counter Errors = Prometheus.Metrics.CreateCounter(
         "vigil_check_engine_errors_total", "Errors outside a probe's normal failure path.");
 
-    // Each kind's series, looked up once: a label lookup per run allocates and hashes for nothing.
-    private static readonly CheckKind[] Kinds = Enum.GetValues<CheckKind>();
-    private static readonly Counter.Child?[][] RunsByKind = [.. Kinds.Select(k => Enum.GetValues<CheckStatus>()
-        .Select(s => s == CheckStatus.Unknown ? null : Runs.WithLabels(Kind(k), Sql.Status(s))).ToArray())];
-    private static readonly Histogram.Child[] DurationByKind = [.. Kinds.Select(k => Duration.WithLabels(Kind(k)))];
+    // Each series looked up once, at its first run (indexed by the enums' values), instead of a label lookup per run,
+    // which allocates and hashes for nothing. Series appear as before: only once something has run.
+    private static readonly Counter.Child?[,] RunsByKind = new Counter.Child?[Enum.GetValues<CheckKind>().Length, Enum.GetValues<CheckStatus>().Length];
+    private static readonly Histogram.Child?[] DurationByKind = new Histogram.Child?[Enum.GetValues<CheckKind>().Length];
 
     public void RunCompleted(CheckResult result, TimeSpan duration, TimeSpan lag)
     {
-        var kind = Array.IndexOf(Kinds, result.Kind);
-        (RunsByKind[kind][(int)result.Status] ?? Runs.WithLabels(Kind(result.Kind), Sql.Status(result.Status))).Inc();
-        DurationByKind[kind].Observe(duration.TotalSeconds);
+        var kind = (int)result.Kind;
+        (RunsByKind[kind, (int)result.Status] ??= Runs.WithLabels(Kind(result.Kind), Sql.Status(result.Status))).Inc();
+        (DurationByKind[kind] ??= Duration.WithLabels(Kind(result.Kind))).Observe(duration.TotalSeconds);
         ScheduleLag.Observe(Math.Max(0, lag.TotalSeconds));
     }
 
@@ -55,7 +54,7 @@ public sealed class EngineMetrics(ILogger<CheckScheduler> log) : ICheckEngineObs
     {
         SkippedSlots.Inc(0);
         Errors.Inc(0);
-        foreach (var kind in Kinds)
+        foreach (var kind in Enum.GetValues<CheckKind>())
         {
             foreach (var result in new[] { "up", "degraded", "down" }) Runs.WithLabels(Kind(kind), result);
         }

@@ -72,49 +72,48 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
         }
         await db.SaveChangesAsync(ct);
         if (batch.Audits.Count == 0) return 0;
-        int queued;
-        // The loop below only adds rows. With automatic change detection on, each look at the outbox's tracked rows (its
-        // once-per-event check) would first compare every entity the batch tracks with its snapshot: quadratic in the
-        // batch, which a burst of new incidents paid for in full. Changes made before this point were saved above.
-        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
-        {
-            queued = QueueAndAudit(db, w, batch);
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
-        }
+        var queued = QueueAndAudit(db, w, batch);
         await db.SaveChangesAsync(ct);
         return queued;
     }
 
     /// <summary>For each incident the batch opened, resolved or had acknowledged: its notifications, its escalation and its audit record (added, not saved).</summary>
+    /// <remarks>It only adds rows, so automatic change detection is off meanwhile: with it on, each look at the outbox's
+    /// tracked rows (its once-per-event check) would first compare every entity the batch tracks with its snapshot,
+    /// quadratic in the batch. The changes made before were saved by the caller.</remarks>
     private int QueueAndAudit(VigilDbContext db, WorkspaceModel w, Batch batch)
     {
-        var queued = 0;
-        foreach (var (incident, actor, action, detail) in batch.Audits)
+        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
         {
-            // Saved above, so the incident has its id; the notifications are saved and committed with the change.
-            queued += Notifications.Outbox.Enqueue(db, w, incident, action switch
+            var queued = 0;
+            foreach (var (incident, actor, action, detail) in batch.Audits)
             {
-                "incident.open" => "triggered",
-                "incident.resolve" => "resolved",
-                _ => "acknowledged",
-            }, time.GetUtcNow());
-            if (action == "incident.open" && Escalation.Escalations.Start(db, w, incident, time.GetUtcNow())) queued++;
-            db.AuditEvents.Add(new AuditEvent
-            {
-                At = time.GetUtcNow(),
-                Actor = actor,
-                Action = action,
-                Target = $"incident:{incident.Id}",
-                Outcome = Security.AuditLog.Ok,
-                Detail = workspace.Redact(JsonSerializer.Serialize(detail, Json.Options)),
-            });
+                // Saved above, so the incident has its id; the notifications are saved and committed with the change.
+                queued += Notifications.Outbox.Enqueue(db, w, incident, action switch
+                {
+                    "incident.open" => "triggered",
+                    "incident.resolve" => "resolved",
+                    _ => "acknowledged",
+                }, time.GetUtcNow());
+                if (action == "incident.open" && Escalation.Escalations.Start(db, w, incident, time.GetUtcNow())) queued++;
+                db.AuditEvents.Add(new AuditEvent
+                {
+                    At = time.GetUtcNow(),
+                    Actor = actor,
+                    Action = action,
+                    Target = $"incident:{incident.Id}",
+                    Outcome = Security.AuditLog.Ok,
+                    Detail = workspace.Redact(JsonSerializer.Serialize(detail, Json.Options)),
+                });
+            }
+            return queued;
         }
-        return queued;
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
+        }
     }
 
     /// <summary>What a batch of signals works on: its alerts and open incidents, tracked, kept current as it goes.</summary>
