@@ -93,6 +93,9 @@ public sealed class OutboxDispatcher(
     private readonly System.Threading.Channels.Channel<Delivery> outcomes = System.Threading.Channels.Channel.CreateUnbounded<Delivery>(new() { SingleReader = true });
     private readonly CancellationTokenSource stopping = new();
     private readonly ConcurrentQueue<OutboxMessage> offered = new();
+
+    /// <summary>The latest send in flight for each (channel, incident), which the next one for the same pair waits for.</summary>
+    private readonly ConcurrentDictionary<string, Task> inOrder = new(StringComparer.Ordinal);
     private Task? recorder;
     private int scanWanted = 1;
     private long claims;
@@ -178,7 +181,8 @@ public sealed class OutboxDispatcher(
 
     /// <summary>
     /// Claims <paramref name="rows"/> (those still matching <paramref name="claimable"/>) in one statement under a claim
-    /// name of their own, and sends the claimed ones side by side (a slow receiver holds one slot, not the queue);
+    /// name of their own, and sends the claimed ones side by side (a slow receiver holds one slot, not the queue), except
+    /// that a channel's notifications about one incident go out one after another, in the order they were queued;
     /// outcomes are recorded in batches. When another worker took some in between, the rows this claim holds are read back.
     /// </summary>
     private async Task SendAsync(VigilDbContext db, List<OutboxMessage> rows, System.Linq.Expressions.Expression<Func<OutboxMessage, bool>> claimable,
@@ -194,10 +198,14 @@ public sealed class OutboxDispatcher(
         foreach (var row in claimed)
         {
             await sending.WaitAsync(ct);
-            _ = Task.Run(async () =>
+            // A channel hears of one incident in the order things happened: a send waits for the one queued before it.
+            var key = Outbox.IncidentOf(row.EventKey) is { } incident ? $"{row.ChannelId}\n{incident}" : null;
+            var before = key is not null && inOrder.TryGetValue(key, out var previous) ? previous : Task.CompletedTask;
+            var send = Task.Run(async () =>
             {
                 try
                 {
+                    await before.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     outcomes.Writer.TryWrite(await SendAsync(row, claim, ct));
                 }
                 finally
@@ -205,6 +213,10 @@ public sealed class OutboxDispatcher(
                     sending.Release();
                 }
             }, CancellationToken.None);
+            if (key is null) continue;
+            inOrder[key] = send;
+            _ = send.ContinueWith(done => inOrder.TryRemove(new KeyValuePair<string, Task>(key, done)), CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 

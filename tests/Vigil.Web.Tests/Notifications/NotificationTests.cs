@@ -23,6 +23,7 @@ internal sealed class Receiver : IAsyncDisposable
 {
     private readonly WebApplication app;
     private int failuresLeft;
+    private long delayNextTicks;
 
     public ConcurrentQueue<(string Path, Dictionary<string, string> Headers, byte[] Body)> Requests { get; } = new();
 
@@ -35,6 +36,9 @@ internal sealed class Receiver : IAsyncDisposable
     }
 
     public void FailNext(int count) => failuresLeft = count;
+
+    /// <summary>The next request is answered only after <paramref name="delay"/> (a slow receiver).</summary>
+    public void DelayNext(TimeSpan delay) => Interlocked.Exchange(ref delayNextTicks, delay.Ticks);
 
     public static async Task<Receiver> StartAsync()
     {
@@ -52,7 +56,8 @@ internal sealed class Receiver : IAsyncDisposable
                 http.Response.StatusCode = 410;
                 return;
             }
-            if (Interlocked.Decrement(ref self!.failuresLeft) >= 0)
+            if (Interlocked.Exchange(ref self!.delayNextTicks, 0) is var delay and > 0) await Task.Delay(TimeSpan.FromTicks(delay));
+            if (Interlocked.Decrement(ref self.failuresLeft) >= 0)
             {
                 http.Response.StatusCode = 503;
                 return;
@@ -149,6 +154,23 @@ public abstract class NotificationTests(Db provider)
         Assert.Equal((3, false), (channels["hook"].GetProperty("sent").GetInt32(), channels["hook"].GetProperty("failing").GetBoolean()));
         Assert.DoesNotContain(receiver.Url, channels["hook"].ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, channels["hook"].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_slow_receiver_still_hears_of_an_incident_in_the_order_things_happened()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        await using var host = await TestHost.StartAsync(Workspace(receiver).Replace("notify: [hook, chat, log]", "notify: [hook]", StringComparison.Ordinal), provider);
+        var id = await OpenAsync(host);
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 1)), "the trigger reached the webhook");
+
+        // The acknowledgement's delivery hangs for a while; the resolution, queued just after it, must not overtake it.
+        receiver.DelayNext(TimeSpan.FromMilliseconds(800));
+        Assert.Equal(HttpStatusCode.OK, (await host.Admin.PostAsync($"/api/v1/incidents/{id}/acknowledge", null, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await host.Admin.PostAsync($"/api/v1/incidents/{id}/resolve", null, Ct)).StatusCode);
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 3)), "acknowledge and resolve reached the webhook");
+        Assert.Equal(["triggered", "acknowledged", "resolved"],
+            receiver.Requests.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("event").GetString()));
     }
 
     [Fact]
