@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Vigil.Core.Workspace;
@@ -22,6 +23,8 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
     public const int MaxBodyBytes = 1024 * 1024;
 
     private readonly Pool?[] pools = new Pool?[8];
+    private readonly PlainHttp plain;
+    private readonly ConditionalWeakTable<HttpCheckSpec, Target> targets = new();
     private readonly Lock gate = new();
     private readonly TimeSpan pooledConnectionLifetime;
     private bool disposed;
@@ -29,6 +32,22 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
     public HttpProbe(TimeSpan? pooledConnectionLifetime = null)
     {
         this.pooledConnectionLifetime = pooledConnectionLifetime ?? TimeSpan.FromMinutes(5);
+        plain = new PlainHttp(this.pooledConnectionLifetime, IdleTimeout);
+    }
+
+    /// <summary>An idle connection is closed after this long, by either client.</summary>
+    private static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>A check's URL, parsed once, and its request for <see cref="PlainHttp"/> when it can take it.</summary>
+    private sealed class Target(Uri? uri, PlainHttp.Request? plain)
+    {
+        public Uri? Uri { get; } = uri;
+        public PlainHttp.Request? Plain { get; } = plain;
+
+        public static Target For(HttpCheckSpec spec) =>
+            Uri.TryCreate(spec.Url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                ? new Target(uri, PlainHttp.Prepare(spec, uri))
+                : new Target(null, null);
     }
 
     public CheckKind Kind => CheckKind.Http;
@@ -40,55 +59,27 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
     {
         if (!ProbeSupport.TryGetSpec<HttpCheckSpec>(check, out var spec, out var invalid)) return invalid!;
         var observation = new Observation();
-        if (!Uri.TryCreate(spec.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        var target = targets.GetValue(spec, Target.For);
+        if (target.Uri is not { } uri)
         {
             observation.Error = "url is not an absolute http:// or https:// URL";
             return observation;
         }
 
-        var pool = GetPool(spec.VerifyTls, spec.FollowRedirects, spec.FreshConnection);
         var start = ProbeSupport.Start();
-        HttpResponseMessage? response = null;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Parse(spec.Method), uri);
-            if (spec.Body is not null)
+            if (target.Plain is { } plain)
             {
-                request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(spec.Body));
-            }
-            foreach (var header in spec.Headers)
-            {
-                if (!request.Headers.TryAddWithoutValidation(header.Key, header.Value))
+                var answer = await this.plain.SendAsync(plain, ct);
+                // A redirect to follow goes to HttpClient, which follows it as it always has (method rewrites, https).
+                if (!(spec.FollowRedirects && IsRedirect(answer.Status) && answer.Headers.ContainsKey("Location")))
                 {
-                    request.Content ??= new ByteArrayContent([]);
-                    request.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                    Observe(observation, spec.Method, uri, answer.Status, answer.Headers, (answer.Body, answer.Truncated, answer.Read), answer.RemoteAddress, start);
+                    return observation;
                 }
             }
-            if (spec.FreshConnection)
-            {
-                request.Headers.ConnectionClose = true;
-            }
-
-            response = await pool.Invoker.SendAsync(request, ct);
-            observation.Connected = true;
-            observation.Status = (int)response.StatusCode;
-            observation.Headers = CollectHeaders(response);
-            var (body, truncated, read) = await ReadBodyAsync(response.Content, ct);
-            observation.ResponseTime = ProbeSupport.Since(start);
-            observation.Body = body;
-
-            var final = response.RequestMessage?.RequestUri ?? uri;
-            observation.Ip = pool.RemoteAddress(final) ?? final.IdnHost;
-            if (final.Scheme == Uri.UriSchemeHttps && pool.NotAfter(final) is { } notAfter)
-            {
-                observation.CertificateExpiration = notAfter - context.Time.GetUtcNow();
-                observation.Facts.Add("certificate expires " + notAfter.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
-            }
-            // Scheme, authority (never user info) and path: no query, where tokens live; no regex on the hot path.
-            observation.Facts.Add($"{request.Method.Method} {final.Scheme}://{final.Authority}{final.AbsolutePath} → {observation.Status} in {ProbeSupport.FormatDuration(observation.ResponseTime)}");
-            observation.Facts.Add(truncated
-                ? $"body truncated to the first {ProbeSupport.FormatBytes(MaxBodyBytes)}"
-                : "body " + ProbeSupport.FormatBytes(read));
+            await ProbeWithHttpClientAsync(spec, uri, observation, context, start, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -100,11 +91,58 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
             observation.ResponseTime = ProbeSupport.Since(start);
             observation.Error = ProbeSupport.Describe(e);
         }
-        finally
-        {
-            response?.Dispose();
-        }
         return observation;
+    }
+
+    private static bool IsRedirect(int status) => status is 300 or 301 or 302 or 303 or 307 or 308;
+
+    private async Task ProbeWithHttpClientAsync(HttpCheckSpec spec, Uri uri, Observation observation, ProbeContext context, long start, CancellationToken ct)
+    {
+        var pool = GetPool(spec.VerifyTls, spec.FollowRedirects, spec.FreshConnection);
+        using var request = new HttpRequestMessage(HttpMethod.Parse(spec.Method), uri);
+        if (spec.Body is not null)
+        {
+            request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(spec.Body));
+        }
+        foreach (var header in spec.Headers)
+        {
+            if (!request.Headers.TryAddWithoutValidation(header.Key, header.Value))
+            {
+                request.Content ??= new ByteArrayContent([]);
+                request.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+        if (spec.FreshConnection)
+        {
+            request.Headers.ConnectionClose = true;
+        }
+
+        using var response = await pool.Invoker.SendAsync(request, ct);
+        var body = await ReadBodyAsync(response.Content, ct);
+        var final = response.RequestMessage?.RequestUri ?? uri;
+        Observe(observation, request.Method.Method, final, (int)response.StatusCode, CollectHeaders(response), body, pool.RemoteAddress(final) ?? final.IdnHost, start);
+        if (final.Scheme == Uri.UriSchemeHttps && pool.NotAfter(final) is { } notAfter)
+        {
+            observation.CertificateExpiration = notAfter - context.Time.GetUtcNow();
+            observation.Facts.Add("certificate expires " + notAfter.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>What a response showed, whichever client got it.</summary>
+    private static void Observe(Observation observation, string method, Uri final, int status, Dictionary<string, string> headers,
+        (string Body, bool Truncated, int Read) body, string ip, long start)
+    {
+        observation.ResponseTime = ProbeSupport.Since(start);
+        observation.Connected = true;
+        observation.Status = status;
+        observation.Headers = headers;
+        observation.Body = body.Body;
+        observation.Ip = ip;
+        // Scheme, authority (never user info) and path: no query, where tokens live; no regex on the hot path.
+        observation.Facts.Add($"{method} {final.Scheme}://{final.Authority}{final.AbsolutePath} → {status} in {ProbeSupport.FormatDuration(observation.ResponseTime)}");
+        observation.Facts.Add(body.Truncated
+            ? $"body truncated to the first {ProbeSupport.FormatBytes(MaxBodyBytes)}"
+            : "body " + ProbeSupport.FormatBytes(body.Read));
     }
 
     private static Dictionary<string, string> CollectHeaders(HttpResponseMessage response)
@@ -126,33 +164,14 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
         var length = content.Headers.ContentLength;
         if (length == 0) return ("", false, 0);
         var stream = await content.ReadAsStreamAsync(ct);
-        // One byte more than the limit tells a body of exactly 1 MiB from a longer one.
-        var capacity = length is > 0 and < MaxBodyBytes ? (int)length.Value + 1 : MaxBodyBytes + 1;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(capacity, 16 * 1024));
-        try
+        using var body = new BodyBuffer(length);
+        while (!body.Full)
         {
-            var read = 0;
-            while (read < MaxBodyBytes + 1)
-            {
-                if (read == buffer.Length)
-                {
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxBodyBytes + 1));
-                    buffer.AsSpan(0, read).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
-                }
-                var n = await stream.ReadAsync(buffer.AsMemory(read, Math.Min(buffer.Length, MaxBodyBytes + 1) - read), ct);
-                if (n == 0) break;
-                read += n;
-            }
-            var truncated = read > MaxBodyBytes;
-            var kept = truncated ? MaxBodyBytes : read;
-            return (Encoding.UTF8.GetString(buffer, 0, kept), truncated, kept);
+            var n = await stream.ReadAsync(body.Space(), ct);
+            if (n == 0) break;
+            body.Advance(n);
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return body.Text();
     }
 
     private Pool GetPool(bool verifyTls, bool followRedirects, bool fresh)
@@ -172,6 +191,7 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
         lock (gate)
         {
             disposed = true;
+            plain.Dispose();
             for (var i = 0; i < pools.Length; i++)
             {
                 pools[i]?.Dispose();
@@ -199,7 +219,7 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
                 AllowAutoRedirect = followRedirects,
                 MaxAutomaticRedirections = 10,
                 PooledConnectionLifetime = lifetime,
-                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+                PooledConnectionIdleTimeout = IdleTimeout,
                 AutomaticDecompression = DecompressionMethods.None,
                 UseCookies = false,
                 UseProxy = false,
@@ -251,4 +271,43 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
 
         public void Dispose() => Invoker.Dispose();
     }
+}
+
+/// <summary>
+/// A response body read into pooled memory, up to <see cref="HttpProbe.MaxBodyBytes"/>: one byte more is taken to tell a
+/// body of exactly the limit from a longer one, which is then noted as truncated.
+/// </summary>
+internal sealed class BodyBuffer(long? expected) : IDisposable
+{
+    private const int Limit = HttpProbe.MaxBodyBytes + 1;
+    private byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(expected is > 0 and < HttpProbe.MaxBodyBytes ? (int)expected.Value + 1 : Limit, 16 * 1024));
+    private int read;
+
+    /// <summary>The limit's extra byte came: stop reading.</summary>
+    public bool Full => read >= Limit;
+
+    /// <summary>Room for the next read (growing the buffer when it is full, never past the limit).</summary>
+    public Memory<byte> Space()
+    {
+        if (read == buffer.Length && buffer.Length < Limit)
+        {
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, Limit));
+            buffer.AsSpan(0, read).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = bigger;
+        }
+        return buffer.AsMemory(read, Math.Min(buffer.Length, Limit) - read);
+    }
+
+    public void Advance(int count) => read += count;
+
+    /// <summary>The body as UTF-8 text, whether it was cut at the limit, and how many bytes it kept.</summary>
+    public (string Body, bool Truncated, int Read) Text()
+    {
+        var truncated = read > HttpProbe.MaxBodyBytes;
+        var kept = truncated ? HttpProbe.MaxBodyBytes : read;
+        return (Encoding.UTF8.GetString(buffer, 0, kept), truncated, kept);
+    }
+
+    public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
 }
