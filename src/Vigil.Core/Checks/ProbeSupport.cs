@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Vigil.Core.Workspace;
 
 namespace Vigil.Core.Checks;
@@ -20,6 +22,12 @@ internal static class ProbeSupport
         }
         return SecretSet.RedactUrlCredentials(message);
     }
+
+    /// <summary>The address a connected socket reached, IPv4 as IPv4 (not mapped into IPv6); null when not connected.</summary>
+    public static string? RemoteAddress(Socket socket) =>
+        socket.RemoteEndPoint is IPEndPoint remote
+            ? (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).ToString()
+            : null;
 
     public static string TimedOut(Check check) => "timed out after " + FormatDuration(check.Timeout);
 

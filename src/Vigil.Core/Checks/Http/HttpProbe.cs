@@ -252,11 +252,7 @@ public sealed class HttpProbe : ICheckProbe, IDisposable
             try
             {
                 await socket.ConnectAsync(context.DnsEndPoint, ct);
-                if (socket.RemoteEndPoint is IPEndPoint remote)
-                {
-                    var address = remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address;
-                    addresses[(context.DnsEndPoint.Host, context.DnsEndPoint.Port)] = address.ToString();
-                }
+                if (ProbeSupport.RemoteAddress(socket) is { } address) addresses[(context.DnsEndPoint.Host, context.DnsEndPoint.Port)] = address;
                 return new NetworkStream(socket, ownsSocket: true);
             }
             catch

@@ -26,20 +26,21 @@ internal sealed class PlainHttp : IDisposable
 
     private const int BufferBytes = 4096;
 
+    private static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(30);
+
     private static readonly string[] FramingHeaders = ["Host", "Connection", "Content-Length", "Transfer-Encoding", "Expect", "Upgrade", "TE", "Keep-Alive", "Proxy-Connection"];
 
     private readonly Dictionary<(string Host, int Port), IdleConnections> idle = [];
     private readonly Lock gate = new();
     private readonly TimeSpan lifetime;
     private readonly TimeSpan idleTimeout;
-    private readonly Timer sweeper;
+    private Timer? sweeper;
     private bool disposed;
 
     public PlainHttp(TimeSpan lifetime, TimeSpan idleTimeout)
     {
         this.lifetime = lifetime;
         this.idleTimeout = idleTimeout;
-        sweeper = new Timer(_ => Sweep(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
     }
 
     /// <summary>A check's request as bytes, or null when it needs HttpClient.</summary>
@@ -101,12 +102,14 @@ internal sealed class PlainHttp : IDisposable
             catch (Exception e)
             {
                 connection.Dispose();
-                if (e is SocketException socket) throw new IOException($"{socket.Message} ({request.Host}:{request.Port})", e);
+                if (e is SocketException socket) throw Failed(socket, request);
                 throw;
             }
-            if (!reused) throw new InvalidOperationException("unreachable: only a reused connection is retried");
         }
     }
+
+    /// <summary>A socket error as the probe reports it: what went wrong, and where.</summary>
+    private static IOException Failed(SocketException e, Request request) => new($"{e.Message} ({request.Host}:{request.Port})", e);
 
     private static async Task<Connection> ConnectAsync(Request request, CancellationToken ct)
     {
@@ -115,17 +118,12 @@ internal sealed class PlainHttp : IDisposable
         {
             EndPoint endpoint = IPAddress.TryParse(request.Host, out var address) ? new IPEndPoint(address, request.Port) : new DnsEndPoint(request.Host, request.Port);
             await socket.ConnectAsync(endpoint, ct);
-            var remote = socket.RemoteEndPoint is IPEndPoint r ? (r.Address.IsIPv4MappedToIPv6 ? r.Address.MapToIPv4() : r.Address).ToString() : request.Host;
-            return new Connection(socket, remote, Environment.TickCount64);
+            return new Connection(socket, ProbeSupport.RemoteAddress(socket) ?? request.Host, Environment.TickCount64);
         }
-        catch (SocketException e)
+        catch (Exception e)
         {
             socket.Dispose();
-            throw new IOException($"{e.Message} ({request.Host}:{request.Port})", e);
-        }
-        catch
-        {
-            socket.Dispose();
+            if (e is SocketException failed) throw Failed(failed, request);
             throw;
         }
     }
@@ -140,7 +138,6 @@ internal sealed class PlainHttp : IDisposable
         }
         c.Start = c.End = 0;
         c.Answered = false;
-        var anything = false;
         while (true)
         {
             // The status line and headers, whole, in the buffer.
@@ -149,13 +146,11 @@ internal sealed class PlainHttp : IDisposable
             {
                 if (!await c.FillAsync(MaxHeaderBytes, ct))
                 {
-                    if (anything) throw new IOException("the server closed the connection in the middle of the response's headers");
+                    if (c.Answered) throw new IOException("the server closed the connection in the middle of the response's headers");
                     if (c.Reused) return null;
                     throw new IOException("the server closed the connection without a response");
                 }
-                anything = true;
             }
-            anything = true;
             var head = c.Unread[..headEnd];
             c.Start += headEnd + 4;
             var (status, version11) = StatusLine(head, out var rest);
@@ -172,11 +167,12 @@ internal sealed class PlainHttp : IDisposable
                 var colon = line.IndexOf((byte)':');
                 if (colon <= 0) throw new IOException("the server's response has a malformed header line");
                 var name = Encoding.ASCII.GetString(line[..colon].TrimEnd((byte)' '));
-                var value = Encoding.Latin1.GetString(line[(colon + 1)..].Trim(" \t"u8));
+                var raw = line[(colon + 1)..].Trim(" \t"u8);
+                var value = Encoding.Latin1.GetString(raw);
                 headers[name] = headers.TryGetValue(name, out var before) ? before + ", " + value : value;
                 if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
                 {
-                    if (!Utf8Parser.TryParse(line[(colon + 1)..].Trim(" \t"u8), out long n, out var used) || used != line[(colon + 1)..].Trim(" \t"u8).Length || n < 0)
+                    if (!Utf8Parser.TryParse(raw, out long n, out var used) || used != raw.Length || n < 0)
                         throw new IOException($"the server's Content-Length '{value}' is not a length");
                     length = n;
                 }
@@ -268,6 +264,8 @@ internal sealed class PlainHttp : IDisposable
         {
             ObjectDisposedException.ThrowIf(disposed, this);
             if (!idle.TryGetValue((host, port), out var list)) idle[(host, port)] = list = new IdleConnections();
+            // Started with the first pool: a Vigil without plain http checks keeps no timer for them.
+            sweeper ??= new Timer(_ => Sweep(), null, SweepEvery, SweepEvery);
             return list;
         }
     }
@@ -294,7 +292,7 @@ internal sealed class PlainHttp : IDisposable
         {
             if (disposed) return;
             disposed = true;
-            sweeper.Dispose();
+            sweeper?.Dispose();
             foreach (var pool in idle.Values) pool.Close();
             idle.Clear();
         }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Vigil.Core.Workspace;
@@ -28,7 +27,7 @@ public sealed class TcpProbe : ICheckProbe
         {
             await socket.ConnectAsync(spec.Host, spec.Port, ct);
             observation.Connected = true;
-            observation.Ip = RemoteAddress(socket) ?? spec.Host;
+            observation.Ip = ProbeSupport.RemoteAddress(socket) ?? spec.Host;
             observation.Facts.Add($"connected to {spec.Host}:{spec.Port} ({observation.Ip})");
             if (spec.Send is not null || spec.Expect is not null)
             {
@@ -97,9 +96,4 @@ public sealed class TcpProbe : ICheckProbe
             observation.BuiltInFailures.Add($"expected '{spec.Expect}' not received {why}");
         }
     }
-
-    internal static string? RemoteAddress(Socket socket) =>
-        socket.RemoteEndPoint is IPEndPoint remote
-            ? (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).ToString()
-            : null;
 }

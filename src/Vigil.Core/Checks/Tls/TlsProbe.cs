@@ -29,7 +29,7 @@ public sealed class TlsProbe : ICheckProbe
         {
             await socket.ConnectAsync(spec.Host, spec.Port, ct);
             observation.Connected = true;
-            observation.Ip = TcpProbe.RemoteAddress(socket) ?? spec.Host;
+            observation.Ip = ProbeSupport.RemoteAddress(socket) ?? spec.Host;
             await using var stream = new SslStream(new NetworkStream(socket, ownsSocket: true));
             // CA5359: the probe's job is to report an invalid certificate, not to refuse it; nothing is sent after the handshake.
 #pragma warning disable CA5359
