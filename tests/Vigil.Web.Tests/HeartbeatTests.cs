@@ -328,6 +328,33 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    public async Task A_heartbeat_added_by_a_reload_is_watched_by_the_monitor_without_a_restart()
+    {
+        // The same workspace with the jobs service (its two heartbeats) cut out.
+        var full = HeartbeatHost.Workspace;
+        var withoutHeartbeats = full[..full.IndexOf("  - id: jobs", StringComparison.Ordinal)] + full[full.IndexOf("  - id: web", StringComparison.Ordinal)..];
+        await using var host = await HeartbeatHost.StartAsync(withoutHeartbeats);
+        // Nothing to watch: the monitor sleeps until a reload, whatever the clock does.
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+        await File.WriteAllTextAsync(Path.Combine(host.Directory, "vigil.yaml"), HeartbeatHost.Workspace, Ct);
+        Assert.Empty(host.App.Services.GetRequiredService<Vigil.Web.Workspace.WorkspaceReloader>().Reload());
+        Assert.True(await TestHost.EventuallyAsync(async () =>
+        {
+            await using var db = await host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>().CreateDbContextAsync(Ct);
+            return await db.Heartbeats.AnyAsync(h => h.CheckId == "backup" && h.NextDueAt != null, Ct);
+        }));
+        // Past the period and grace; the monitor's own loop (the test never sweeps) finds the job late. The clock keeps
+        // moving a second at a time in case the loop armed its next sweep only after the jump.
+        host.Time.Advance(TimeSpan.FromMinutes(71));
+        Assert.True(await TestHost.EventuallyAsync(() =>
+        {
+            host.Time.Advance(TimeSpan.FromSeconds(1));
+            return Task.FromResult(host.Sink.For("backup").Count == 1);
+        }));
+        Assert.Equal(CheckStatus.Down, host.Sink.For("backup")[0].Status);
+    }
+
+    [Fact]
     public async Task Generated_keys_survive_a_restart_and_follow_the_workspace()
     {
         string dir;

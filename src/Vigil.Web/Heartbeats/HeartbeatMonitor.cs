@@ -4,12 +4,18 @@ namespace Vigil.Web.Heartbeats;
 
 /// <summary>
 /// Keeps the <c>heartbeats</c> table in step with the workspace (at startup, before the server
-/// listens, and after every reload) and sweeps for late heartbeats every <see cref="SweepInterval"/>.
-/// The loop survives any error: it logs and tries again on the next tick.
+/// listens, and after every reload) and sweeps for late heartbeats every <see cref="SweepInterval"/>. A workspace
+/// without heartbeat checks has nothing that can be late: the loop then sleeps until a reload instead of waking every
+/// second for nothing. The loop survives any error: it logs and tries again on the next tick.
 /// </summary>
 public sealed class HeartbeatMonitor(HeartbeatService heartbeats, WorkspaceState state, TimeProvider time, ILogger<HeartbeatMonitor> log) : BackgroundService
 {
     public static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
+
+    // Completed by each applied reload; replaced by the loop once it has seen it.
+    private TaskCompletionSource reloaded = NewSignal();
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -25,7 +31,11 @@ public sealed class HeartbeatMonitor(HeartbeatService heartbeats, WorkspaceState
         await base.StopAsync(cancellationToken);
     }
 
-    private void OnApplied(WorkspaceModel workspace) => _ = SyncAfterReloadAsync(workspace);
+    private void OnApplied(WorkspaceModel workspace)
+    {
+        _ = SyncAfterReloadAsync(workspace);
+        Volatile.Read(ref reloaded).TrySetResult();
+    }
 
     private async Task SyncAfterReloadAsync(WorkspaceModel workspace)
     {
@@ -43,6 +53,21 @@ public sealed class HeartbeatMonitor(HeartbeatService heartbeats, WorkspaceState
     {
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Taken before looking at the workspace, so a reload applied in between still wakes the wait below.
+            var signal = Volatile.Read(ref reloaded);
+            if (!HeartbeatService.HasHeartbeats(state.Current))
+            {
+                try
+                {
+                    await signal.Task.WaitAsync(stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                Interlocked.CompareExchange(ref reloaded, NewSignal(), signal);
+                continue;
+            }
             try
             {
                 await heartbeats.SweepAsync(stoppingToken);

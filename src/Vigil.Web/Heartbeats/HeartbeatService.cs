@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Vigil.Core.Checks;
@@ -190,10 +191,16 @@ public sealed class HeartbeatService(
     /// and a ping that arrived meanwhile (which moved the deadline) wins.
     /// </summary>
     /// <returns>How many heartbeats went down.</returns>
+    /// <summary>Whether <paramref name="workspace"/> has any heartbeat check (worked out once per workspace model).</summary>
+    public static bool HasHeartbeats(WorkspaceModel workspace) =>
+        HeartbeatKinds.GetValue(workspace, static w => new StrongBox<bool>(w.Services.Any(s => s.Checks.Any(c => c.Kind == CheckKind.Heartbeat)))).Value;
+
+    private static readonly ConditionalWeakTable<WorkspaceModel, StrongBox<bool>> HeartbeatKinds = new();
+
     public async Task<int> SweepAsync(CancellationToken ct)
     {
         // Without heartbeat checks nothing can be late: no query every second for nothing.
-        if (!state.Current.Services.Any(s => s.Checks.Any(c => c.Kind == CheckKind.Heartbeat))) return 0;
+        if (!HasHeartbeats(state.Current)) return 0;
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var due = await db.Heartbeats.AsNoTracking()

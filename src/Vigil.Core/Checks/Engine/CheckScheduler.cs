@@ -11,8 +11,12 @@ namespace Vigil.Core.Checks.Engine;
 /// phase is a hash of <c>service/check</c> spread uniformly over the interval. So 10,000 checks at one interval fire
 /// evenly across it instead of together, a slow probe never pushes later slots (no drift), and the schedule is the
 /// same after a restart.</para>
-/// <para>One dispatcher loop holds a priority queue of next-due times and sleeps on the injected
-/// <see cref="TimeProvider"/> until the earliest; there is no timer per check. Due runs start on the thread pool (or,
+/// <para>One dispatcher loop holds a priority queue of next-due times and sleeps until the earliest; there is no timer
+/// per check. The loop has a thread of its own: on the real clock it sleeps in a timed wait on that thread, so each
+/// wake-up costs one thread switch, where a <see cref="Task.Delay(TimeSpan, TimeProvider)"/> would wake .NET's timer
+/// thread, which then wakes a thread-pool worker (or two) to run the continuation. Measured with 1,000 HTTP checks at
+/// 10 s: about a fifth fewer context switches for the whole process. With any other <see cref="TimeProvider"/> (a test's
+/// fake clock) the same thread waits for that provider's timer to wake it. Due runs start on the thread pool (or,
 /// for probes that never block before their first wait, from the dispatcher's own loop) and take a slot of a bounded
 /// semaphore; the dispatcher never waits for them. A slot whose previous run is still in
 /// flight is skipped and counted, not queued.</para>
@@ -32,12 +36,17 @@ public sealed class CheckScheduler : IAsyncDisposable
     private readonly SemaphoreSlim concurrency;
     private readonly long maxGranularityTicks;
     private long granularityTicks;
-    private readonly Lock gate = new();
+    // Guards the queue and the entries, and is the monitor the dispatcher thread sleeps on.
+    private readonly object gate = new();
     private readonly PriorityQueue<Entry, long> queue = new();
     private readonly Dictionary<(string Service, string Check), Entry> entries = [];
     private readonly List<(Entry Entry, DateTimeOffset Slot)> startHere = [];
     private readonly CancellationTokenSource stopping = new();
-    private CancellationTokenSource? sleeping;
+    private readonly bool realClock;
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Under the gate: the dispatcher is in its wait, and someone asked it to look at the queue again.
+    private bool waiting;
+    private bool poked;
     private long wakeAt;
     private WorkspaceState? state;
     private Task? loop;
@@ -50,6 +59,7 @@ public sealed class CheckScheduler : IAsyncDisposable
         this.runner = runner;
         this.sink = sink;
         this.time = time;
+        realClock = ReferenceEquals(time, TimeProvider.System);
         this.observer = observer ?? NullCheckEngineObserver.Instance;
         options ??= new CheckEngineOptions();
         var size = options.MaxConcurrency;
@@ -83,7 +93,7 @@ public sealed class CheckScheduler : IAsyncDisposable
     /// <summary>Whether the dispatcher has done all it will do by <paramref name="now"/> and armed its timer for later (for tests driving a fake clock).</summary>
     internal bool IsCaughtUp(DateTimeOffset now)
     {
-        lock (gate) return sleeping is { IsCancellationRequested: false } && wakeAt > now.UtcTicks;
+        lock (gate) return waiting && !poked && wakeAt > now.UtcTicks;
     }
 
     /// <summary>Schedules the running workspace's checks, follows its reloads, and starts the dispatcher.</summary>
@@ -93,7 +103,9 @@ public sealed class CheckScheduler : IAsyncDisposable
         state = workspace;
         workspace.Applied += Reconcile;
         if (workspace.Now.Current is { } current) Reconcile(current);
-        loop = Task.Run(() => DispatchAsync(stopping.Token));
+        var thread = new Thread(() => Dispatch(stopping.Token)) { IsBackground = true, Name = "Vigil checks" };
+        thread.UnsafeStart();
+        loop = stopped.Task;
     }
 
     /// <summary>
@@ -141,7 +153,17 @@ public sealed class CheckScheduler : IAsyncDisposable
                 queue.Clear();
                 foreach (var (e, due) in live) queue.Enqueue(e, due);
             }
-            sleeping?.Cancel();
+            Poke();
+        }
+    }
+
+    /// <summary>Wakes the dispatcher to look at the queue again (a reconcile, a timer of a fake clock, stopping).</summary>
+    private void Poke()
+    {
+        lock (gate)
+        {
+            poked = true;
+            Monitor.PulseAll(gate);
         }
     }
 
@@ -176,78 +198,92 @@ public sealed class CheckScheduler : IAsyncDisposable
         return new DateTimeOffset(DateTimeOffset.UnixEpoch.UtcTicks + phase.Ticks + k * interval.Ticks, TimeSpan.Zero);
     }
 
-    private async Task DispatchAsync(CancellationToken ct)
+    private void Dispatch(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
-            CancellationTokenSource wait;
-            Task sleep;
-            startHere.Clear();
-            lock (gate)
-            {
-                var now = time.GetUtcNow();
-                Interlocked.Increment(ref wakeups);
-                while (queue.TryPeek(out var head, out var dueTicks) && dueTicks <= now.UtcTicks)
-                {
-                    // A fresh variable per iteration: the run below captures it (an out variable of the loop
-                    // condition is one variable for the whole loop).
-                    var entry = head;
-                    queue.Dequeue();
-                    if (entry.Removed) continue;
-                    // Normally the slot just due; after a stall (suspended VM, overloaded box) the latest slot that
-                    // has passed, with the ones in between counted as skipped rather than run in a burst.
-                    var interval = entry.Check.Interval.Ticks;
-                    var missed = (int)((now.UtcTicks - dueTicks) / interval);
-                    var slot = new DateTimeOffset(dueTicks + missed * interval, TimeSpan.Zero);
-                    queue.Enqueue(entry, slot.UtcTicks + interval);
-                    if (Interlocked.CompareExchange(ref entry.Running, 1, 0) != 0)
-                    {
-                        missed++;
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref dispatched);
-                        Interlocked.Increment(ref inFlight);
-                        if (runner.StartsWithoutBlocking(entry.Check.Kind)) startHere.Add((entry, slot));
-                        else _ = Task.Run(() => RunAsync(entry, slot, ct), CancellationToken.None);
-                    }
-                    if (missed > 0)
-                    {
-                        Interlocked.Add(ref skipped, missed);
-                        observer.SlotsSkipped(entry.ServiceId, entry.Check, missed);
-                    }
-                }
-                // Not before the granularity has passed (runs due meanwhile start together then), and rounded up to
-                // whole milliseconds: timers truncate to them, and a 0.4 ms wait would fire at once and spin this
-                // loop until the clock catches up.
-                var delay = queue.TryPeek(out _, out var next)
-                    ? TimeSpan.FromMilliseconds((Math.Max(next - now.UtcTicks, granularityTicks) + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond)
-                    : Timeout.InfiniteTimeSpan;
-                wakeAt = delay == Timeout.InfiniteTimeSpan ? long.MaxValue : now.UtcTicks + delay.Ticks;
-                wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                // Armed inside the lock, so whoever sees the dispatcher asleep knows its timer is set.
-                sleep = Task.Delay(delay, time, wait.Token);
-                sleeping = wait;
-            }
-            // Outside the lock: each start runs until the probe's first wait (a request written to its socket), one
-            // after another on this thread, where a thread-pool item each would wake pool threads for every batch.
-            foreach (var (entry, slot) in startHere) _ = RunAsync(entry, slot, ct);
+            var delay = TimeSpan.FromSeconds(1);
             try
             {
-                await sleep.ConfigureAwait(false);
+                lock (gate) delay = TakeDue(ct);
+                // Outside the lock: each start runs until the probe's first wait (a request written to its socket), one
+                // after another on this thread, where a thread-pool item each would wake pool threads for every batch.
+                foreach (var (entry, slot) in startHere) _ = RunAsync(entry, slot, ct);
             }
-            catch (OperationCanceledException)
+            catch (Exception e)
             {
-                // Woken by a reconcile, or stopping: either way, look at the queue again.
+                // Never expected; reported, and the loop goes on (a second later at the latest) instead of every check stopping.
+                observer.Error("(scheduler)", "(dispatch)", e);
             }
-            finally
+            startHere.Clear();
+            Sleep(delay);
+        }
+        stopped.TrySetResult();
+    }
+
+    /// <summary>
+    /// Under the gate: starts (or lists in <see cref="startHere"/>) every run due now, and returns how long to sleep.
+    /// </summary>
+    private TimeSpan TakeDue(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        Interlocked.Increment(ref wakeups);
+        while (queue.TryPeek(out var head, out var dueTicks) && dueTicks <= now.UtcTicks)
+        {
+            // A fresh variable per iteration: the run below captures it (an out variable of the loop
+            // condition is one variable for the whole loop).
+            var entry = head;
+            queue.Dequeue();
+            if (entry.Removed) continue;
+            // Normally the slot just due; after a stall (suspended VM, overloaded box) the latest slot that
+            // has passed, with the ones in between counted as skipped rather than run in a burst.
+            var interval = entry.Check.Interval.Ticks;
+            var missed = (int)((now.UtcTicks - dueTicks) / interval);
+            var slot = new DateTimeOffset(dueTicks + missed * interval, TimeSpan.Zero);
+            queue.Enqueue(entry, slot.UtcTicks + interval);
+            if (Interlocked.CompareExchange(ref entry.Running, 1, 0) != 0)
             {
-                lock (gate)
-                {
-                    if (sleeping == wait) sleeping = null;
-                }
-                wait.Dispose();
+                missed++;
             }
+            else
+            {
+                Interlocked.Increment(ref dispatched);
+                Interlocked.Increment(ref inFlight);
+                if (runner.StartsWithoutBlocking(entry.Check.Kind)) startHere.Add((entry, slot));
+                else _ = Task.Run(() => RunAsync(entry, slot, ct), CancellationToken.None);
+            }
+            if (missed > 0)
+            {
+                Interlocked.Add(ref skipped, missed);
+                observer.SlotsSkipped(entry.ServiceId, entry.Check, missed);
+            }
+        }
+        // Not before the granularity has passed (runs due meanwhile start together then), and rounded up to
+        // whole milliseconds: timers truncate to them, and a 0.4 ms wait would fire at once and spin this
+        // loop until the clock catches up.
+        var delay = queue.TryPeek(out _, out var next)
+            ? TimeSpan.FromMilliseconds((Math.Max(next - now.UtcTicks, granularityTicks) + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond)
+            : Timeout.InfiniteTimeSpan;
+        wakeAt = delay == Timeout.InfiniteTimeSpan ? long.MaxValue : now.UtcTicks + delay.Ticks;
+        return delay;
+    }
+
+    /// <summary>Sleeps for <paramref name="delay"/> or until <see cref="Poke"/>d, whichever comes first.</summary>
+    private void Sleep(TimeSpan delay)
+    {
+        // The real clock: a timed wait on this thread. Another clock: its own timer pokes this thread awake.
+        using var timer = realClock || delay == Timeout.InfiniteTimeSpan
+            ? null
+            : time.CreateTimer(static s => ((CheckScheduler)s!).Poke(), this, delay, Timeout.InfiniteTimeSpan);
+        lock (gate)
+        {
+            if (!poked)
+            {
+                waiting = true;
+                Monitor.Wait(gate, realClock ? delay : Timeout.InfiniteTimeSpan);
+                waiting = false;
+            }
+            poked = false;
         }
     }
 
@@ -289,16 +325,8 @@ public sealed class CheckScheduler : IAsyncDisposable
     {
         if (state is not null) state.Applied -= Reconcile;
         await stopping.CancelAsync().ConfigureAwait(false);
-        if (loop is not null)
-        {
-            try
-            {
-                await loop.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
+        Poke();
+        if (loop is not null) await loop.ConfigureAwait(false);
         stopping.Dispose();
     }
 

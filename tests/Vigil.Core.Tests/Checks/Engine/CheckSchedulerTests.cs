@@ -82,6 +82,36 @@ public sealed class CheckSchedulerTests
     }
 
     [Fact]
+    public async Task On_the_real_clock_the_dispatcher_thread_wakes_for_a_reload_keeps_every_slot_and_stops_when_disposed()
+    {
+        var interval = TimeSpan.FromMilliseconds(300);
+        var probe = new CannedProbe(TimeProvider.System) { StartsWithoutBlocking = true };
+        var sink = new CollectingSink();
+        var state = new WorkspaceState(TimeProvider.System);
+        state.Apply(new WorkspaceLoadResult(Engine.Workspace(("svc", [])), []));
+        var scheduler = new CheckScheduler(new CheckRunner(new Dictionary<CheckKind, ICheckProbe> { [CheckKind.Tcp] = probe }, new ConnectedEvaluator(), TimeProvider.System, Path.GetTempPath()),
+            sink, TimeProvider.System);
+        scheduler.Start(state);
+        // Nothing scheduled: the dispatcher sleeps with no deadline, so only the reload's poke can start these.
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        state.Apply(new WorkspaceLoadResult(Engine.Workspace(("svc", [.. Enumerable.Range(0, 5).Select(i => Engine.Check($"c{i}", interval))])), []));
+        await Engine.Until(() => Enumerable.Range(0, 5).All(i => sink.For($"c{i}").Count >= 4), "four runs of each check");
+
+        await scheduler.DisposeAsync();
+        var after = sink.Results.Count;
+        foreach (var i in Enumerable.Range(0, 5))
+        {
+            var runs = sink.For($"c{i}");
+            // Consecutive slots, none skipped, each started after its slot and within the granularity (a tenth of the
+            // interval) plus what a busy test machine adds.
+            Assert.All(runs.Zip(runs.Skip(1)), p => Assert.Equal(interval, p.Second.ScheduledFor - p.First.ScheduledFor));
+            Assert.All(runs, r => Assert.InRange(r.At - r.ScheduledFor!.Value, TimeSpan.Zero, TimeSpan.FromMilliseconds(30 + 250)));
+        }
+        await Task.Delay(2 * interval, TestContext.Current.CancellationToken);
+        Assert.Equal(after, sink.Results.Count);
+    }
+
+    [Fact]
     public async Task The_dispatch_granularity_is_capped_at_a_tenth_of_the_shortest_interval()
     {
         var time = new FakeTimeProvider(Engine.Start);
