@@ -66,6 +66,8 @@ public sealed class CheckSchedulerTests
         var checks = Enumerable.Range(0, N).Select(i => Engine.Check($"c{i}", Ten)).ToArray();
         await using var scheduler = Engine.Scheduler(time, sink, granularity, probe);
         scheduler.Start(Engine.State(time, Engine.Workspace(("svc", checks))));
+        // The dispatcher thread's first wake-ups (its start, the workspace's reconcile) come before the clock moves.
+        await Engine.CaughtUp(time, scheduler);
 
         var before = scheduler.Wakeups;
         await Engine.AdvanceTo(time, scheduler, Engine.Start + Ten, TimeSpan.FromMilliseconds(10));
