@@ -82,6 +82,8 @@ public static class VigilHost
 
         var app = builder.Build();
         app.UseVigilErrors();
+        app.UseInboundFastPath();
+        app.UseRouting();
         app.UseVigilMetrics();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -218,3 +218,18 @@ public abstract class InboundTests(Db provider)
 public sealed class SqliteInboundTests() : InboundTests(Db.Sqlite);
 
 public sealed class PostgresInboundTests() : InboundTests(Db.Postgres);
+
+public sealed class InboundFastPathTests
+{
+    [Theory]
+    [InlineData("/api/v1/integrations/am-key/alertmanager", "am-key")]
+    [InlineData("/API/v1/Integrations/am-key/Alertmanager", "am-key")]
+    [InlineData("/api/v1/integrations/a/b/alertmanager", null)]
+    [InlineData("/api/v1/integrations//alertmanager", null)]
+    [InlineData("/api/v1/integrations/alertmanager", null)]
+    [InlineData("/api/v1/integrations/am-key/alertmanager/x", null)]
+    [InlineData("/api/v1/integrationsX/am-key/alertmanager", null)]
+    [InlineData("/api/v1/integrations", null)]
+    public void The_fast_path_takes_the_key_from_exactly_the_alertmanager_route(string path, string? key) =>
+        Assert.Equal(key, Vigil.Web.Alerts.InboundApi.AlertmanagerKey(new Microsoft.AspNetCore.Http.PathString(path)));
+}
