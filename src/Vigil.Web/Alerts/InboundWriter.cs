@@ -170,7 +170,8 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
         {
             var queued = Notifications.Handoff.None;
             await using var tx = await Connection.BeginTransactionAsync(ct);
-            await Db.Database.UseTransactionAsync(tx, ct);
+            // EF joins the transaction only for the signals that need it: most batches of a storm are refreshes alone.
+            var ef = false;
             try
             {
                 insert.Transaction = tx;
@@ -222,14 +223,22 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                         await refresh.ExecuteNonQueryAsync(ct);
                     }
                 }
-                if (plan.Apply.Count > 0 && await incidents.ApplyAsync(Db, plan.Apply, ct) > 0) queued = Notifications.Paging.Collect(Db);
+                if (plan.Apply.Count > 0)
+                {
+                    ef = true;
+                    await Db.Database.UseTransactionAsync(tx, ct);
+                    if (await incidents.ApplyAsync(Db, plan.Apply, ct) > 0) queued = Notifications.Paging.Collect(Db);
+                }
                 await tx.CommitAsync(ct);
                 return queued;
             }
             finally
             {
-                Db.ChangeTracker.Clear();
-                await Db.Database.UseTransactionAsync(null, CancellationToken.None);
+                if (ef)
+                {
+                    Db.ChangeTracker.Clear();
+                    await Db.Database.UseTransactionAsync(null, CancellationToken.None);
+                }
             }
         }
     }

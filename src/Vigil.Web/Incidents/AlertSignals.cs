@@ -92,7 +92,7 @@ public sealed record AlertSignal(SignalKind Kind, string Source, string Integrat
                 };
                 return new AlertSignal(SignalKind.Fire, "pagerduty", integration.Id, dedupKey, incidentKey, integration.Service, actor,
                     $"Triggered: {summary} (source {e.Source}, severity {e.Severity})", e.Timestamp ?? now,
-                    new FiringAlert(severity, summary, JsonSerializer.Serialize(labels, Json.Options), w.Secrets.Redact(PagerDutyDetails(e)),
+                    new FiringAlert(severity, summary, JsonText.Object(labels), w.Secrets.Redact(PagerDutyDetails(e)),
                         new Opening(summary, e.Source is null ? null : $"Source: {e.Source}", RunbookLink.Resolve(null, service?.Runbook, w)), labels));
             case PagerDutyAction.Acknowledge:
                 return new AlertSignal(SignalKind.Acknowledge, "pagerduty", integration.Id, dedupKey, incidentKey, integration.Service, actor, "Acknowledged by the sender", now);
@@ -123,17 +123,15 @@ public sealed record AlertSignal(SignalKind Kind, string Source, string Integrat
             labels.TryAdd("severity", severity);
             var details = JsonSerializer.Serialize(new { annotations = a.Annotations, generator_url = a.GeneratorUrl }, Json.Options);
             signals.Add(new AlertSignal(SignalKind.Fire, "alertmanager", integration.Id, a.Fingerprint, incidentKey, integration.Service, actor, $"Firing: {name}: {summary}", a.StartsAt ?? now,
-                new FiringAlert(severity, summary, JsonSerializer.Serialize(a.Labels, Json.Options), w.Secrets.Redact(details),
+                new FiringAlert(severity, summary, JsonText.Object(a.Labels), w.Secrets.Redact(details),
                     new Opening(summary, a.Description is null ? null : w.Secrets.Redact(a.Description), RunbookLink.Resolve(a.RunbookUrl, service?.Runbook, w)), labels)));
         }
         return signals;
     }
 
     /// <summary>The event's details as stored on the alert; objects and arrays are copied as the sender wrote them.</summary>
-    private static string PagerDutyDetails(PagerDutyEvent e)
-    {
-        using var buffer = new MemoryStream(256);
-        using (var json = new Utf8JsonWriter(buffer))
+    private static string PagerDutyDetails(PagerDutyEvent e) =>
+        JsonText.Write(e, static (json, e) =>
         {
             json.WriteStartObject();
             json.WriteString("source", e.Source);
@@ -146,9 +144,7 @@ public sealed record AlertSignal(SignalKind Kind, string Source, string Integrat
             json.WriteString("client", e.Client);
             json.WriteString("client_url", e.ClientUrl);
             json.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+        });
 
     private static void Raw(Utf8JsonWriter json, string name, string? value)
     {

@@ -233,3 +233,23 @@ public sealed class InboundFastPathTests
     public void The_fast_path_takes_the_key_from_exactly_the_alertmanager_route(string path, string? key) =>
         Assert.Equal(key, Vigil.Web.Alerts.InboundApi.AlertmanagerKey(new Microsoft.AspNetCore.Http.PathString(path)));
 }
+
+public sealed class JsonTextTests
+{
+    [Fact]
+    public void Labels_are_written_exactly_as_the_serializer_wrote_them_and_the_buffer_is_reused_cleanly()
+    {
+        var labels = new Dictionary<string, string>
+        {
+            ["alertname"] = "HighErrorRate", ["summary"] = "5xx > 5% <now> & \"quoted\" 'single'", ["zone"] = "Zürich — 東京",
+            ["path"] = "C:\\temp\n", ["emoji"] = "🔥", ["empty"] = "",
+        };
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(labels, Vigil.Web.Hosting.Json.Options), Vigil.Web.Hosting.JsonText.Object(labels));
+        // A second, shorter document on the same thread leaves nothing of the first behind.
+        Assert.Equal("""{"a":"b"}""", Vigil.Web.Hosting.JsonText.Object(new Dictionary<string, string> { ["a"] = "b" }));
+        // A document larger than the kept buffer is written whole, and the next one still works.
+        var big = new Dictionary<string, string> { ["x"] = new string('y', 200_000) };
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(big, Vigil.Web.Hosting.Json.Options), Vigil.Web.Hosting.JsonText.Object(big));
+        Assert.Equal("{}", Vigil.Web.Hosting.JsonText.Object(new Dictionary<string, string>()));
+    }
+}

@@ -15,18 +15,27 @@ public static class SeverityMapping
         if (sent is not null && integration.SeverityMap.TryGetValue(sent, out var mapped)) return mapped;
         var levels = w.Severities;
         if (levels.Count == 0) return integration.Severity ?? sent ?? "none";
-        var paging = levels.Where(s => s.Page).ToList();
-        var quiet = levels.Where(s => !s.Page).ToList();
-        var byName = sent?.ToLowerInvariant() switch
+        // Without LINQ or lowering: this runs for every inbound event.
+        string? byName = null;
+        if (sent is not null)
         {
-            "critical" => (paging.Count > 0 ? paging[0] : levels[0]).Id,
-            "error" => (paging.Count > 1 ? paging[1] : paging.Count > 0 ? paging[0] : levels[0]).Id,
-            "warning" => (quiet.Count > 0 ? quiet[0] : levels[^1]).Id,
-            "info" => levels[^1].Id,
-            _ => null,
-        };
+            if (sent.Equals("critical", StringComparison.OrdinalIgnoreCase)) byName = (Nth(levels, true, 0) ?? levels[0]).Id;
+            else if (sent.Equals("error", StringComparison.OrdinalIgnoreCase)) byName = (Nth(levels, true, 1) ?? Nth(levels, true, 0) ?? levels[0]).Id;
+            else if (sent.Equals("warning", StringComparison.OrdinalIgnoreCase)) byName = (Nth(levels, false, 0) ?? levels[^1]).Id;
+            else if (sent.Equals("info", StringComparison.OrdinalIgnoreCase)) byName = levels[^1].Id;
+        }
         if (byName is not null) return byName;
         if (sent is not null && levels.Any(s => s.Id == sent)) return sent;
         return integration.Severity ?? levels[^1].Id;
+    }
+
+    /// <summary>The <paramref name="n"/>th level (from 0, most severe first) that pages, or that does not.</summary>
+    private static Severity? Nth(IReadOnlyList<Severity> levels, bool page, int n)
+    {
+        foreach (var level in levels)
+        {
+            if (level.Page == page && n-- == 0) return level;
+        }
+        return null;
     }
 }
