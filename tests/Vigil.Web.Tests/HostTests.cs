@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
 
 namespace Vigil.Web.Tests;
 
@@ -9,31 +8,6 @@ namespace Vigil.Web.Tests;
 public sealed class HostTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    [Fact]
-    public async Task Requests_that_may_block_run_on_the_thread_pool_so_a_blocked_handler_never_stalls_the_socket_threads()
-    {
-        using var release = new ManualResetEventSlim();
-        await using var host = await TestHost.StartAsync(map: app =>
-        {
-            app.MapGet("/test/thread", () => Thread.CurrentThread.IsThreadPoolThread);
-            // A handler that blocks its thread, as a synchronous SQLite query does.
-            app.MapGet("/test/block", () => release.Wait(TimeSpan.FromSeconds(20)));
-        });
-        Assert.True(await host.Client.GetFromJsonAsync<bool>("/test/thread", Ct));
-
-        // More blocked requests than there are socket engine threads (one per core with inline completions).
-        var clients = Enumerable.Range(0, Environment.ProcessorCount + 2).Select(_ => new HttpClient { BaseAddress = host.Client.BaseAddress }).ToList();
-        var blocked = clients.Select(c => c.GetAsync("/test/block", Ct)).ToList();
-        await Task.Delay(300, Ct);
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        using var health = await host.Client.GetAsync("/health", Ct);
-        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"/health took {started.Elapsed} while other requests were blocked");
-        release.Set();
-        foreach (var r in await Task.WhenAll(blocked)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-        clients.ForEach(c => c.Dispose());
-    }
 
     [Fact]
     public async Task Health_reports_ok_and_the_version_and_ready_checks_the_database()

@@ -73,8 +73,7 @@ public sealed class TestHost : IAsyncDisposable
         string? workspaceDirectory = null,
         string? dataDirectory = null,
         string? database = null,
-        Func<VigilHostOptions, VigilHostOptions>? configure = null,
-        Action<WebApplication>? map = null)
+        Func<VigilHostOptions, VigilHostOptions>? configure = null)
     {
         var dir = workspaceDirectory ?? Directory.CreateTempSubdirectory("vigil-ws-").FullName;
         if (workspaceDirectory is null) await File.WriteAllTextAsync(Path.Combine(dir, "vigil.yaml"), yaml);
@@ -93,7 +92,6 @@ public sealed class TestHost : IAsyncDisposable
         };
         if (configure is not null) options = configure(options);
         var app = VigilHost.Build(options);
-        map?.Invoke(app);
         await VigilHost.PrepareAsync(app);
         await app.StartAsync();
         return new TestHost(app, dir, data, database, drop, env);

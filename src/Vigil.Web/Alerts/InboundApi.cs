@@ -98,34 +98,19 @@ public static class InboundApi
     /// from a request scope, was about a tenth of the CPU of an event. Install it after the error handling, so a
     /// storage failure still answers 503.
     /// </summary>
-    /// <remarks>
-    /// With Kestrel's inline scheduling (as <see cref="Hosting.VigilHost"/> sets it) a request starts on the socket
-    /// thread that read it. An inbound event is read, checked and queued there, never blocking (the writer stores it);
-    /// every other request continues on the thread pool before anything else runs, since it may block (SQLite's
-    /// queries are synchronous) and a blocked socket thread would stall every connection and probe it serves.
-    /// </remarks>
     public static IApplicationBuilder UseInboundFastPath(this IApplicationBuilder app)
     {
         var handlers = app.ApplicationServices.GetRequiredService<Handlers>();
         return app.Use((http, next) =>
         {
-            if (HttpMethods.IsPost(http.Request.Method))
-            {
-                var path = http.Request.Path;
-                if (path.Equals("/v2/enqueue", StringComparison.OrdinalIgnoreCase)) return ServeAsync(http, handlers.PagerDutyAsync(http));
-                if (AlertmanagerKey(path) is { } key) return ServeAsync(http, handlers.AlertmanagerAsync(key, http));
-            }
-            return OnThreadPoolAsync(http, next);
+            if (!HttpMethods.IsPost(http.Request.Method)) return next(http);
+            var path = http.Request.Path;
+            if (path.Equals("/v2/enqueue", StringComparison.OrdinalIgnoreCase)) return ServeAsync(http, handlers.PagerDutyAsync(http));
+            if (AlertmanagerKey(path) is { } key) return ServeAsync(http, handlers.AlertmanagerAsync(key, http));
+            return next(http);
         });
 
         static async Task ServeAsync(HttpContext http, Task<IResult> handling) => await (await handling).ExecuteAsync(http);
-
-        static async Task OnThreadPoolAsync(HttpContext http, RequestDelegate next)
-        {
-            // No synchronization context here: the rest of this method is queued to the thread pool.
-            await Task.Yield();
-            await next(http);
-        }
     }
 
     /// <summary>The key of <c>/api/v1/integrations/{key}/alertmanager</c>, or null for any other path.</summary>

@@ -36,10 +36,10 @@ public static class VigilHost
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Urls);
-        // Requests start on the socket engine's thread that read them, not on a thread-pool thread woken for each:
-        // the inbound events are parsed and queued there (bench/ingest: about 10% more events a second), and every
-        // other request moves to the thread pool at once (UseInboundFastPath), so nothing that blocks (SQLite's
-        // synchronous queries) ever runs on a socket thread.
+        // A request runs on the thread-pool thread that took its socket's completion, instead of being handed to
+        // another (bench/ingest: about 10% more events a second). Safe because socket completions are not inline
+        // (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS unset, see docs/operations.md): this is a pool thread, which a
+        // synchronous SQLite query may block.
         builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(k =>
         {
