@@ -35,11 +35,6 @@ public static class InboundApi
         "vigil_inbound_request_seconds", "From an inbound request reaching its handler to its answer, the durable commit included, by format.",
         new HistogramConfiguration { LabelNames = ["format"], Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
 
-    /// <summary>The inbound endpoints' paths (they carry their own metrics).</summary>
-    public static bool IsInbound(PathString path) =>
-        path.StartsWithSegments("/v2/enqueue", StringComparison.Ordinal)
-        || (path.StartsWithSegments("/api/v1/integrations", StringComparison.Ordinal) && path.Value!.EndsWith("/alertmanager", StringComparison.Ordinal));
-
     /// <summary>PagerDuty's limit on an event's size.</summary>
     public const int MaxBodyBytes = 512 * 1024;
 
