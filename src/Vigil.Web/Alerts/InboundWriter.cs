@@ -128,7 +128,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
     private async Task WriteAsync(List<InboundItem> batch, CancellationToken ct)
     {
         session ??= await Session.OpenAsync(dbFactory, ct);
-        notifications.Committed(await session.WriteAsync(batch, incidents, time.GetUtcNow(), ct));
+        notifications.Committed(await session.WriteAsync(batch, incidents, notifications, time.GetUtcNow(), ct));
     }
 
     private async Task ResetSessionAsync() => session = await WriterSession.CloseAsync(session, log);
@@ -166,7 +166,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
 
         /// <summary>Stores a batch and applies its signals in one transaction; returns the notifications and escalations
         /// that queued, to hand on once it is committed.</summary>
-        public async Task<Notifications.Handoff> WriteAsync(List<InboundItem> batch, IncidentStore incidents, DateTimeOffset now, CancellationToken ct)
+        public async Task<Notifications.Handoff> WriteAsync(List<InboundItem> batch, IncidentStore incidents, Notifications.Paging paging, DateTimeOffset now, CancellationToken ct)
         {
             var queued = Notifications.Handoff.None;
             await using var tx = await Connection.BeginTransactionAsync(ct);
@@ -227,7 +227,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                 {
                     ef = true;
                     await Db.Database.UseTransactionAsync(tx, ct);
-                    if (await incidents.ApplyAsync(Db, plan.Apply, ct) > 0) queued = Notifications.Paging.Collect(Db);
+                    if (await incidents.ApplyAsync(Db, plan.Apply, ct) > 0) queued = await paging.CollectAsync(Db, ct);
                 }
                 await tx.CommitAsync(ct);
                 return queued;

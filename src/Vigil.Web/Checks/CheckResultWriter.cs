@@ -258,7 +258,7 @@ public sealed class CheckResultWriter(
             alerting.Add(i);
         }
 
-        session ??= await Session.OpenAsync(dbFactory, incidents, ct);
+        session ??= await Session.OpenAsync(dbFactory, incidents, notifications, ct);
         var queued = await session.WriteAsync(batch, next.Select(n => (n.Key, n.Value.State, n.Value.Last)).ToList(), AlertSignal.Of(workspace.Current, alertChanges), ct);
         notifications.Committed(queued);
         foreach (var (key, (state, _)) in next)
@@ -280,10 +280,12 @@ public sealed class CheckResultWriter(
         private readonly DbCommand insert;
         private readonly DbCommand upsert;
         private readonly IncidentStore incidents;
+        private readonly Notifications.Paging paging;
 
-        private Session(VigilDbContext db, IncidentStore incidents) : base(db)
+        private Session(VigilDbContext db, IncidentStore incidents, Notifications.Paging paging) : base(db)
         {
             this.incidents = incidents;
+            this.paging = paging;
             // SQLite is in-process, so a prepared statement per row costs little; PostgreSQL pays a network round trip
             // per statement, so there each batch is one statement over arrays (unnest), whatever its size.
             insert = Sql.Command(Connection, null, Sqlite
@@ -315,8 +317,8 @@ public sealed class CheckResultWriter(
                 "@s", "@c", "@st", "@at", "@l", "@m", "@f", "@ok", "@since", "@af", "@abad", "@agood", "@asince");
         }
 
-        public static Task<Session> OpenAsync(IDbContextFactory<VigilDbContext> factory, IncidentStore incidents, CancellationToken ct) =>
-            OpenAsync(factory, db => new Session(db, incidents), ct);
+        public static Task<Session> OpenAsync(IDbContextFactory<VigilDbContext> factory, IncidentStore incidents, Notifications.Paging paging, CancellationToken ct) =>
+            OpenAsync(factory, db => new Session(db, incidents, paging), ct);
 
         protected override IEnumerable<DbCommand> Statements => [insert, upsert];
 
@@ -391,7 +393,7 @@ public sealed class CheckResultWriter(
                 await Db.Database.UseTransactionAsync(tx, ct);
                 try
                 {
-                    if (await incidents.ApplyAsync(Db, alerts, ct) > 0) queued = Notifications.Paging.Collect(Db);
+                    if (await incidents.ApplyAsync(Db, alerts, ct) > 0) queued = await paging.CollectAsync(Db, ct);
                 }
                 finally
                 {

@@ -20,18 +20,23 @@ public sealed class Paging(OutboxDispatcher outbox, Escalation.EscalationEngine 
 
     /// <summary>
     /// After a commit: the unit of work's new outbox rows go straight to the dispatcher (sent without a look through
-    /// the table), and the escalation engine is woken only when an escalation was started. In a storm this spares both
-    /// workers a pass per commit. <paramref name="work"/> comes from <see cref="Collect"/>, taken before the commit.
+    /// the table, and already claimed), and the escalation engine is woken only when an escalation was started. In a
+    /// storm this spares both workers a pass per commit. <paramref name="work"/> comes from <see cref="CollectAsync"/>.
     /// </summary>
     public void Committed(Handoff work)
     {
-        if (work.Rows.Count > 0) outbox.Offer(work.Rows);
+        if (work.Rows.Count > 0) outbox.Offer(work);
         if (work.Escalated) escalations.Wake();
     }
 
-    /// <summary>What a unit of work will hand on once committed: its added outbox rows (with their ids, so after
-    /// SaveChanges) and whether it started an escalation.</summary>
-    public static Handoff Collect(VigilDbContext db)
+    /// <summary>
+    /// What a unit of work will hand on once committed: its added outbox rows (with their ids, so after SaveChanges)
+    /// and whether it started an escalation. Called inside the unit of work's transaction, before its commit: the rows
+    /// are claimed there for this instance's dispatcher, so they commit claimed and it sends them without a write of
+    /// its own first. (A claim of its own was a write transaction waiting for the database's lock, which a burst of new
+    /// incidents held, one writer batch after another, for over a second: the notifications waited behind it.)
+    /// </summary>
+    public async Task<Handoff> CollectAsync(VigilDbContext db, CancellationToken ct)
     {
         List<OutboxMessage>? rows = null;
         var escalated = false;
@@ -41,14 +46,23 @@ public sealed class Paging(OutboxDispatcher outbox, Escalation.EscalationEngine 
             if (entry.Entity is OutboxMessage row) (rows ??= []).Add(row);
             else if (entry.Entity is Storage.Escalation) escalated = true;
         }
-        return rows is null && !escalated ? Handoff.None : new Handoff(rows ?? [], escalated);
+        if (rows is null) return escalated ? new Handoff([], true, null) : Handoff.None;
+        var claim = outbox.NewClaim();
+        var ids = rows.Select(r => r.Id).ToList();
+        await db.Outbox.Where(o => ids.Contains(o.Id)).ExecuteUpdateAsync(u => u
+            .SetProperty(o => o.State, Outbox.Sending).SetProperty(o => o.ClaimedBy, claim.Name).SetProperty(o => o.ClaimedUntil, claim.Until), ct);
+        return new Handoff(rows, escalated, claim);
     }
 }
 
-/// <summary>New outbox rows and started escalations of a unit of work, handed on after its commit (<see cref="Paging.Committed"/>).</summary>
-public sealed record Handoff(IReadOnlyList<OutboxMessage> Rows, bool Escalated)
+/// <summary>A claim on outbox rows: its unique name (<c>claimed_by</c>) and when it lapses (<c>claimed_until</c>).</summary>
+public sealed record OutboxClaim(string Name, DateTimeOffset Until);
+
+/// <summary>New outbox rows (claimed for this instance's dispatcher) and started escalations of a unit of work, handed on
+/// after its commit (<see cref="Paging.Committed"/>).</summary>
+public sealed record Handoff(IReadOnlyList<OutboxMessage> Rows, bool Escalated, OutboxClaim? Claim)
 {
-    public static readonly Handoff None = new([], false);
+    public static readonly Handoff None = new([], false, null);
 }
 
 /// <summary>How a channel has been doing, as seen by this instance since it started.</summary>
@@ -92,7 +106,7 @@ public sealed class OutboxDispatcher(
     private readonly SemaphoreSlim sending = new(MaxSending, MaxSending);
     private readonly System.Threading.Channels.Channel<Delivery> outcomes = System.Threading.Channels.Channel.CreateUnbounded<Delivery>(new() { SingleReader = true });
     private readonly CancellationTokenSource stopping = new();
-    private readonly ConcurrentQueue<OutboxMessage> offered = new();
+    private readonly ConcurrentQueue<(OutboxMessage Row, OutboxClaim Claim)> offered = new();
 
     /// <summary>The latest send in flight for each (channel, incident), which the next one for the same pair waits for.</summary>
     private readonly ConcurrentDictionary<string, Task> inOrder = new(StringComparer.Ordinal);
@@ -125,15 +139,20 @@ public sealed class OutboxDispatcher(
     }
 
     /// <summary>
-    /// Rows a writer has just committed (see <see cref="Paging.Committed"/>): they are claimed by id and sent at once,
-    /// without a look through the table for what is due. The database stays the record: a row offered here that is
-    /// never claimed (the process stopped first) is found by the next look, here or on another instance.
+    /// Rows a writer has just committed under a claim of this dispatcher's (see <see cref="Paging.CollectAsync"/>): they
+    /// are sent at once, without a look through the table for what is due or a write to claim them. The database stays
+    /// the record: a row offered here that is never sent (the process stopped first) is sent by the next look once its
+    /// claim lapses, here or on another instance.
     /// </summary>
-    public void Offer(IEnumerable<OutboxMessage> rows)
+    public void Offer(Handoff work)
     {
-        foreach (var row in rows) offered.Enqueue(row);
+        if (work.Claim is not { } claim) throw new ArgumentException("Offered outbox rows must come claimed (Paging.CollectAsync).", nameof(work));
+        foreach (var row in work.Rows) offered.Enqueue((row, claim));
         base.Wake();
     }
+
+    /// <summary>A new claim of this dispatcher's, lapsing <see cref="ClaimFor"/> from now.</summary>
+    public OutboxClaim NewClaim() => new($"{Instance}:{Interlocked.Increment(ref claims)}", Time.GetUtcNow() + ClaimFor);
 
     /// <summary>Delivers what was offered and what is due; returns how long until the next row is due (zero: more now).</summary>
     public override async Task<TimeSpan> RunOnceAsync(CancellationToken ct)
@@ -147,12 +166,16 @@ public sealed class OutboxDispatcher(
             await db.Outbox.Where(o => (o.State == Outbox.Sent || o.State == Outbox.Dead) && o.CreatedAt < before).ExecuteDeleteAsync(ct);
             lastPrune = now;
         }
-        var offers = new List<OutboxMessage>();
-        while (offers.Count < BatchSize && offered.TryDequeue(out var row)) offers.Add(row);
-        if (offers.Count > 0)
+        var offers = new List<(OutboxMessage Row, OutboxClaim Claim)>();
+        while (offers.Count < BatchSize && offered.TryDequeue(out var offer)) offers.Add(offer);
+        foreach (var group in offers.GroupBy(o => o.Claim))
         {
-            // Only rows still waiting for their first attempt: one a look through the table took first is already on its way.
-            await SendAsync(db, offers, o => o.State == Outbox.Pending && o.ClaimedUntil == null, now, ct);
+            var claim = group.Key;
+            var rows = group.Select(o => o.Row).ToList();
+            // Held for a while (a long queue of sends): claimed afresh, if the claim is still this one's, so it cannot
+            // lapse mid-send and let a look elsewhere send the row too.
+            if (claim.Until - now > ClaimFor / 2) await DispatchAsync(rows, claim.Name, ct);
+            else await SendAsync(db, rows, o => o.ClaimedBy == claim.Name, now, ct);
         }
         if (Interlocked.Exchange(ref scanWanted, 0) == 1 || now >= nextScan)
         {
@@ -188,13 +211,19 @@ public sealed class OutboxDispatcher(
     private async Task SendAsync(VigilDbContext db, List<OutboxMessage> rows, System.Linq.Expressions.Expression<Func<OutboxMessage, bool>> claimable,
         DateTimeOffset now, CancellationToken ct)
     {
-        var claim = $"{Instance}:{Interlocked.Increment(ref claims)}";
-        var until = now + ClaimFor;
+        var (claim, until) = NewClaim();
         var ids = rows.Select(o => o.Id).ToList();
         var taken = await db.Outbox.Where(o => ids.Contains(o.Id)).Where(claimable)
             .ExecuteUpdateAsync(u => u.SetProperty(o => o.State, Outbox.Sending).SetProperty(o => o.ClaimedBy, claim).SetProperty(o => o.ClaimedUntil, until), ct);
         if (taken == 0) return;
         var claimed = taken == rows.Count ? rows : await db.Outbox.AsNoTracking().Where(o => ids.Contains(o.Id) && o.ClaimedBy == claim).OrderBy(o => o.Id).ToListAsync(ct);
+        await DispatchAsync(claimed, claim, ct);
+    }
+
+    /// <summary>Starts the sends of rows held under <paramref name="claim"/>, up to <see cref="MaxSending"/> at once (waiting
+    /// for a free slot), a channel's notifications about one incident one after another in the order they were queued.</summary>
+    private async Task DispatchAsync(IReadOnlyList<OutboxMessage> claimed, string claim, CancellationToken ct)
+    {
         foreach (var row in claimed)
         {
             await sending.WaitAsync(ct);

@@ -159,6 +159,51 @@ public abstract class NotificationTests(Db provider)
     }
 
     [Fact]
+    public async Task A_notification_handed_over_at_commit_is_sent_while_another_connection_holds_the_databases_write_lock()
+    {
+        // What the check and inbound writers do: the unit of work queues a notification and claims it for the dispatcher
+        // before its commit, so sending it needs no write of its own. A burst of new incidents keeps the write lock busy,
+        // batch after batch; a send that had to claim its row first waited behind every one of them.
+        await using var receiver = await Receiver.StartAsync();
+        await using var host = await TestHost.StartAsync(Workspace(receiver).Replace("notify: [hook, chat, log]", "notify: [hook]", StringComparison.Ordinal), provider);
+        var id = await OpenAsync(host);
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 1)), "the trigger reached the webhook");
+        var factory = host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>();
+        var paging = host.App.Services.GetRequiredService<Paging>();
+        Handoff handoff;
+        await using (var db = await factory.CreateDbContextAsync(Ct))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(Ct);
+            var incident = await db.Incidents.SingleAsync(i => i.Id == id, Ct);
+            Assert.True(Outbox.Add(db, incident, "hook", "escalated", $"incident:{id}:escalated:1:channel:hook", DateTimeOffset.UtcNow));
+            await db.SaveChangesAsync(Ct);
+            handoff = await paging.CollectAsync(db, Ct);
+            await tx.CommitAsync(Ct);
+        }
+        var row = Assert.Single(handoff.Rows);
+        Assert.Equal((Outbox.Sending, handoff.Claim!.Name), ((await OutboxAsync(host)).Single(o => o.Id == row.Id) is var stored ? (stored.State, stored.ClaimedBy) : default));
+
+        await using (var locker = await factory.CreateDbContextAsync(Ct))
+        {
+            await locker.Database.OpenConnectionAsync(Ct);
+            await using var hold = await locker.Database.BeginTransactionAsync(Ct);
+            // SQLite: a write takes the database's one write lock until the transaction ends; PostgreSQL: the outbox locked against writes.
+            await locker.Database.ExecuteSqlRawAsync(provider == Db.Sqlite ? "DELETE FROM outbox WHERE id < 0" : "LOCK TABLE outbox IN EXCLUSIVE MODE", Ct);
+            var watch = Stopwatch.StartNew();
+            paging.Committed(handoff);
+            Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 2), TimeSpan.FromSeconds(3)),
+                "the handed-over notification went out while the lock was held");
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"sent after {watch.Elapsed}");
+            await Task.Delay(300, Ct);
+            await hold.RollbackAsync(Ct);
+        }
+        Assert.Equal("escalated", JsonDocument.Parse(receiver.Requests.Last().Body).RootElement.GetProperty("event").GetString());
+        // The outcome waited for the lock, and is recorded once it is free.
+        Assert.True(await TestHost.EventuallyAsync(async () => (await OutboxAsync(host)).Single(o => o.Id == row.Id).State == Outbox.Sent), "the outcome was recorded");
+        Assert.Equal(2, receiver.Requests.Count);
+    }
+
+    [Fact]
     public async Task A_slow_receiver_still_hears_of_an_incident_in_the_order_things_happened()
     {
         await using var receiver = await Receiver.StartAsync();
