@@ -4,20 +4,19 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 namespace Vigil.Storage;
 
 /// <summary>
-/// Sets the per-connection SQLite pragmas on every opened connection. busy_timeout makes a writer wait for the
-/// lock instead of failing at once while another connection commits; synchronous=NORMAL is durable in WAL mode
+/// Sets the per-connection SQLite settings on every opened connection. A writer waits for the lock instead of failing
+/// at once while another connection commits (<see cref="SqliteBusyWait"/>); synchronous=NORMAL is durable in WAL mode
 /// (a power loss can drop only the last transactions, never corrupt) and avoids an fsync per commit.
 /// </summary>
 internal sealed class SqlitePragmaInterceptor : DbConnectionInterceptor
 {
     public static readonly SqlitePragmaInterceptor Instance = new();
 
-    internal const int BusyTimeoutMilliseconds = 5000;
-
-    private static readonly string Pragmas = $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA synchronous = NORMAL;";
+    private const string Pragmas = "PRAGMA synchronous = NORMAL;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
+        SqliteBusyWait.Install((Microsoft.Data.Sqlite.SqliteConnection)connection);
         using var command = connection.CreateCommand();
         command.CommandText = Pragmas;
         command.ExecuteNonQuery();
@@ -25,6 +24,7 @@ internal sealed class SqlitePragmaInterceptor : DbConnectionInterceptor
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
+        SqliteBusyWait.Install((Microsoft.Data.Sqlite.SqliteConnection)connection);
         await using var command = connection.CreateCommand();
         command.CommandText = Pragmas;
         await command.ExecuteNonQueryAsync(cancellationToken);
