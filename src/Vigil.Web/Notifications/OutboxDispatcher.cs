@@ -112,6 +112,7 @@ public sealed class OutboxDispatcher(
     private readonly ConcurrentDictionary<string, Task> inOrder = new(StringComparer.Ordinal);
     private Task? recorder;
     private int scanWanted = 1;
+    private bool releasedDead;
     private long claims;
     private DateTimeOffset nextScan = DateTimeOffset.MinValue;
 
@@ -159,6 +160,11 @@ public sealed class OutboxDispatcher(
     {
         var now = Time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!releasedDead)
+        {
+            await ReleaseClaimsOfDeadProcessesAsync(db, now, ct);
+            releasedDead = true;
+        }
         if (now - lastPrune >= PruneEvery)
         {
             // Delivered and given-up rows are history once their outcome is on the incident's timeline.
@@ -196,6 +202,47 @@ public sealed class OutboxDispatcher(
             nextScan = next ?? now + IdleCheck;
         }
         return offered.IsEmpty ? Until(nextScan) : TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// On a SQLite database (one machine), at start: the claims of an earlier Vigil process on this machine that is no
+    /// longer running are let go at once, so the notifications it had committed and not yet sent (a crash, <c>kill -9</c>)
+    /// go out now rather than when the claims lapse. A claim's name starts with its holder's machine and process id;
+    /// a process id that is running (even reused by another program) keeps its claims until they lapse. On PostgreSQL,
+    /// where other instances may be running elsewhere, claims always lapse by time.
+    /// </summary>
+    internal async Task<int> ReleaseClaimsOfDeadProcessesAsync(VigilDbContext db, DateTimeOffset now, CancellationToken ct)
+    {
+        if (!db.Database.IsSqlite()) return 0;
+        var holders = await db.Outbox.AsNoTracking().Where(o => o.State == Outbox.Sending && o.ClaimedBy != null && o.ClaimedUntil > now)
+            .Select(o => o.ClaimedBy!).Distinct().ToListAsync(ct);
+        var dead = holders.Where(h => DeadHereAndNow(h)).ToList();
+        if (dead.Count == 0) return 0;
+        var released = await db.Outbox.Where(o => o.State == Outbox.Sending && dead.Contains(o.ClaimedBy!))
+            .ExecuteUpdateAsync(u => u.SetProperty(o => o.ClaimedUntil, now), ct);
+        if (released > 0) log.LogWarning("{Count} notifications claimed by a Vigil process that is no longer running are sent now", released);
+        return released;
+    }
+
+    /// <summary>Whether a claim's holder (<c>machine:pid:…</c>) was a process on this machine that is not running.</summary>
+    private static bool DeadHereAndNow(string holder)
+    {
+        var parts = holder.Split(':');
+        if (parts.Length < 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) return false;
+        if (pid == Environment.ProcessId) return false;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true; // no process has this id
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
     }
 
     /// <summary>Rows still to deliver that nobody holds a live claim on.</summary>

@@ -75,10 +75,10 @@ internal sealed class Receiver : IAsyncDisposable
 
 public abstract class NotificationTests(Db provider)
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
     private const string Secret = "hook-signing-secret-0123456789";
 
-    private static string Workspace(Receiver r, string smtp = "smtp://127.0.0.1:9") => $$"""
+    private protected static string Workspace(Receiver r, string smtp = "smtp://127.0.0.1:9") => $$"""
         name: Notification Test
         severities: [{ id: P1, name: Critical, respond_within: 15m, page: true }]
         channels:
@@ -92,7 +92,7 @@ public abstract class NotificationTests(Db provider)
           - { id: quiet }
         """;
 
-    private static async Task<long> OpenAsync(TestHost host, string service = "backend", string title = "Backend is down")
+    protected static async Task<long> OpenAsync(TestHost host, string service = "backend", string title = "Backend is down")
     {
         var created = await host.Admin.PostAsJsonAsync("/api/v1/incidents", new { title, severity = "P1", service }, Ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -438,6 +438,49 @@ public abstract class NotificationTests(Db provider)
     }
 }
 
-public sealed class SqliteNotificationTests() : NotificationTests(Db.Sqlite);
+public sealed class SqliteNotificationTests() : NotificationTests(Db.Sqlite)
+{
+    [Fact]
+    public async Task Notifications_a_dead_process_committed_and_never_sent_go_out_at_the_next_start_and_a_live_ones_claims_are_kept()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var host = await TestHost.StartAsync(Workspace(receiver).Replace("notify: [hook, chat, log]", "notify: [hook]", StringComparison.Ordinal));
+        var id = await OpenAsync(host);
+        Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 1)), "the trigger reached the webhook");
+
+        using var gone = Process.Start("true")!;
+        await gone.WaitForExitAsync(Ct);
+        using var running = Process.Start("sleep", "60")!;
+        try
+        {
+            // What kill -9 between a commit and its sends leaves: rows claimed for a dispatcher that is gone.
+            await using (var db = await host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>().CreateDbContextAsync(Ct))
+            {
+                var incident = await db.Incidents.SingleAsync(i => i.Id == id, Ct);
+                foreach (var (pid, n) in new[] { (gone.Id, 1), (running.Id, 2) })
+                {
+                    Outbox.Add(db, incident, "hook", "escalated", $"incident:{id}:escalated:{n}:channel:hook", DateTimeOffset.UtcNow);
+                    var row = db.Outbox.Local.Single(o => o.EventKey.EndsWith($":{n}:channel:hook", StringComparison.Ordinal));
+                    (row.State, row.ClaimedBy, row.ClaimedUntil) = (Outbox.Sending, $"{Environment.MachineName}:{pid}:crashed:1", DateTimeOffset.UtcNow.AddMinutes(2));
+                }
+                await db.SaveChangesAsync(Ct);
+            }
+            var (ws, data, env) = (host.WorkspaceDirectory, host.DataDirectory, host.Environment);
+            await host.DisposeAsync();
+
+            await using var again = await TestHost.StartAsync(env: env, workspaceDirectory: ws, dataDirectory: data);
+            Assert.True(await TestHost.EventuallyAsync(() => Task.FromResult(receiver.Requests.Count == 2), TimeSpan.FromSeconds(15)),
+                "the dead process's notification went out at start, not two minutes later");
+            Assert.EndsWith(":1:channel:hook", receiver.Requests.Last().Headers[ChannelSenders.EventHeader], StringComparison.Ordinal);
+            await Task.Delay(1000, Ct);
+            // A running process (whatever it is) may still be sending its rows: they wait for its claim to lapse.
+            Assert.Equal(2, receiver.Requests.Count);
+        }
+        finally
+        {
+            running.Kill();
+        }
+    }
+}
 
 public sealed class PostgresNotificationTests() : NotificationTests(Db.Postgres);
