@@ -36,11 +36,10 @@ public static class VigilHost
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(options.Urls);
-        // A request runs on the thread-pool thread that took its socket's completion, instead of being handed to
-        // another (bench/ingest: about 10% more events a second). Safe because socket completions are not inline
-        // (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS unset, see docs/operations.md): this is a pool thread, which a
-        // synchronous SQLite query may block.
-        builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        // Kestrel's UnsafePreferInlineScheduling is left off: with it a request ran on the thread that took its
+        // socket's completion, and a handler's synchronous SQLite work (a ping's EF save waiting for the write lock)
+        // held up the completions of other sockets behind it: 250 heartbeat failures at once waited 173 ms (p50) for
+        // their webhooks with it, 76 ms without (bench/notify-latency), for no measurable gain in bench/ingest.
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
