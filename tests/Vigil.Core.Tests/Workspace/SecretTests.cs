@@ -129,6 +129,20 @@ public sealed class SecretTests
     }
 
     [Fact]
+    public void Redact_among_thousands_of_secrets_masks_the_ones_present_and_sees_secrets_added_after_a_use()
+    {
+        var set = new SecretSet();
+        for (var i = 0; i < 2000; i++) set.Add($"hb-key-{i:D4}-secret");
+        Assert.Equal("nothing to hide here", set.Redact("nothing to hide here"));
+        Assert.Equal("ping *** then ***.", set.Redact("ping hb-key-1234-secret then hb-key-0007-secret."));
+        set.Add("late-token-abcdef");
+        Assert.Equal("a *** b ***", set.Redact("a late-token-abcdef b hb-key-1999-secret"));
+        // The longest first still holds: a secret containing another is masked whole.
+        set.Add("hb-key-0001-secret-and-more");
+        Assert.Equal("x *** y", set.Redact("x hb-key-0001-secret-and-more y"));
+    }
+
+    [Fact]
     public void Redact_masks_url_passwords_it_was_not_told_about()
     {
         var set = new SecretSet();
