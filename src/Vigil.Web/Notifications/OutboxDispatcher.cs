@@ -385,36 +385,51 @@ public sealed class OutboxDispatcher(
 
     private async Task RecordAsync(List<Delivery> batch, CancellationToken ct)
     {
+        // Two statements reused for the batch's rows, not EF: measured in a burst of new incidents, recording outcomes
+        // through ExecuteUpdate and tracked timeline entries took a tenth of Vigil's CPU.
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var sqlite = db.Database.IsSqlite();
+        await db.Database.OpenConnectionAsync(ct);
+        var connection = db.Database.GetDbConnection();
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var update = Checks.Sql.Command(connection, tx, """
+            UPDATE outbox SET state = @state, attempts = @attempts, last_error = @error, sent_at = @sent, next_attempt_at = @next,
+              claimed_by = NULL, claimed_until = NULL
+            WHERE id = @id AND claimed_by = @claim
+            """, "@state", "@attempts", "@error", "@sent", "@next", "@id", "@claim");
+        await using var insert = Checks.Sql.Command(connection, tx,
+            "INSERT INTO incident_timeline (incident_id, at, kind, actor, text, data) VALUES (@incident, @at, @kind, @actor, @text, @data)",
+            "@incident", "@at", "@kind", "@actor", "@text", "@data");
         var recorded = new List<Delivery>();
         foreach (var d in batch)
         {
             var (row, outcome, error, attempts) = (d.Row, d.Outcome, d.Error, d.Attempts);
-            DateTimeOffset? sentAt = outcome == Outbox.Sent ? d.At : null;
-            var nextAttempt = outcome == Outbox.Failed ? d.RetryAt : row.NextAttemptAt;
-            var claim = d.Claim;
-            var updated = await db.Outbox.Where(o => o.Id == row.Id && o.ClaimedBy == claim)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(o => o.State, outcome)
-                    .SetProperty(o => o.Attempts, attempts)
-                    .SetProperty(o => o.LastError, error)
-                    .SetProperty(o => o.SentAt, sentAt)
-                    .SetProperty(o => o.NextAttemptAt, nextAttempt)
-                    .SetProperty(o => o.ClaimedBy, (string?)null)
-                    .SetProperty(o => o.ClaimedUntil, (DateTimeOffset?)null), ct);
-            if (updated == 0) continue; // The claim lapsed and another worker took the row: its outcome is the one recorded.
+            Checks.Sql.Set(update, "@state", outcome);
+            Checks.Sql.Set(update, "@attempts", attempts);
+            Checks.Sql.Set(update, "@error", error);
+            Checks.Sql.Set(update, "@sent", Checks.Sql.Time(sqlite, outcome == Outbox.Sent ? d.At : (DateTimeOffset?)null));
+            Checks.Sql.Set(update, "@next", Checks.Sql.Time(sqlite, outcome == Outbox.Failed ? d.RetryAt : row.NextAttemptAt));
+            Checks.Sql.Set(update, "@id", row.Id);
+            Checks.Sql.Set(update, "@claim", d.Claim);
+            // No row changed: the claim lapsed and another worker took the row; its outcome is the one recorded.
+            if (await update.ExecuteNonQueryAsync(ct) == 0) continue;
             recorded.Add(d);
             if (Outbox.IncidentOf(row.EventKey) is not { } incidentId) continue;
             var target = d.Channel is null ? row.ChannelId : $"{d.Channel.Id} ({d.Channel.Type.ToString().ToLowerInvariant()})";
-            store.AddEntry(db, incidentId, "notification", "vigil", outcome switch
+            var entry = store.Entry("notification", "vigil", outcome switch
             {
                 Outbox.Sent => $"Notified {target}: {row.Kind}" + (attempts > 1 ? $" (attempt {attempts})" : ""),
                 Outbox.Failed => $"Notifying {target} failed (attempt {attempts}): {error}; retrying at {d.RetryAt:u}",
                 _ => $"Gave up notifying {target} after {attempts} attempt{(attempts == 1 ? "" : "s")}: {error}",
-            }, new { channel = row.ChannelId, kind = row.Kind, outcome, attempts, key = row.EventKey });
+            }, JsonSerializer.Serialize(new { channel = row.ChannelId, kind = row.Kind, outcome, attempts, key = row.EventKey }, Hosting.Json.Options));
+            Checks.Sql.Set(insert, "@incident", incidentId);
+            Checks.Sql.Set(insert, "@at", Checks.Sql.Time(sqlite, entry.At));
+            Checks.Sql.Set(insert, "@kind", entry.Kind);
+            Checks.Sql.Set(insert, "@actor", entry.Actor);
+            Checks.Sql.Set(insert, "@text", entry.Text);
+            Checks.Sql.Set(insert, "@data", entry.Data);
+            await insert.ExecuteNonQueryAsync(ct);
         }
-        await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         foreach (var d in recorded)
         {
