@@ -42,10 +42,10 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     /// those alerts, and the active silences are loaded (tracked) first; every decision is then made on those entities
     /// in memory, and everything is saved together, the audit records (which need the new incidents' ids) right after.
     /// </remarks>
-    public async Task<int> ApplyAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, CancellationToken ct)
+    public async Task<int> ApplyAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, CancellationToken ct, SignalPlan? looked = null)
     {
         if (signals.Count == 0) return 0;
-        var batch = await Batch.LoadAsync(db, signals, time.GetUtcNow(), ct);
+        var batch = await Batch.LoadAsync(db, signals, time.GetUtcNow(), looked, ct);
         var w = workspace.Current;
         foreach (var s in signals)
         {
@@ -130,21 +130,29 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
         /// <summary>Audit records to write once the incidents have their ids.</summary>
         public List<(Incident Incident, string Actor, string Action, object Detail)> Audits { get; } = [];
 
-        public static async Task<Batch> LoadAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, DateTimeOffset now, CancellationToken ct)
+        /// <remarks>With <paramref name="looked"/> (the same transaction's <see cref="PlanAsync"/>), alerts and incident
+        /// keys it found absent are not asked for again: in a storm of new keys those two queries found nothing, for ~6%
+        /// of the CPU.</remarks>
+        public static async Task<Batch> LoadAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, DateTimeOffset now, SignalPlan? looked, CancellationToken ct)
         {
             var batch = new Batch();
             foreach (var group in signals.GroupBy(s => (s.Source, s.IntegrationId)))
             {
                 var (source, integration) = group.Key;
-                var fingerprints = group.Select(s => s.Fingerprint).Distinct().ToList();
+                var fingerprints = group.Select(s => s.Fingerprint).Where(f => looked is null || looked.StoredAlerts.Contains((source, integration, f))).Distinct().ToList();
+                if (fingerprints.Count == 0) continue;
                 foreach (var a in await db.Alerts.Where(a => a.Source == source && a.IntegrationId == integration && fingerprints.Contains(a.Fingerprint)).ToListAsync(ct))
                     batch.Alerts[(source, integration, a.Fingerprint)] = a;
             }
-            var keys = signals.Select(s => s.IncidentKey).Concat(batch.Alerts.Values.Select(a => a.DedupKey)).Distinct().ToList();
+            var keys = signals.Select(s => s.IncidentKey).Where(k => looked is null || looked.OpenKeys.Contains(k))
+                .Concat(batch.Alerts.Values.Select(a => a.DedupKey)).Distinct().ToList();
             var ids = batch.Alerts.Values.Where(a => a.IncidentId is not null).Select(a => a.IncidentId!.Value).Distinct().ToList();
             // Loading them tracked also links each alert to its open incident (alert.Incident).
-            foreach (var i in await db.Incidents.Where(i => i.Status != Resolved && ((i.DedupKey != null && keys.Contains(i.DedupKey)) || ids.Contains(i.Id))).ToListAsync(ct))
-                if (i.DedupKey is not null) batch.Open[i.DedupKey] = i;
+            if (keys.Count > 0 || ids.Count > 0)
+            {
+                foreach (var i in await db.Incidents.Where(i => i.Status != Resolved && ((i.DedupKey != null && keys.Contains(i.DedupKey)) || ids.Contains(i.Id))).ToListAsync(ct))
+                    if (i.DedupKey is not null) batch.Open[i.DedupKey] = i;
+            }
             if (signals.Any(s => s.Kind == SignalKind.Fire)) batch.Silences = await Web.Alerts.Silences.ActiveAsync(db, now, ct);
             return batch;
         }
@@ -179,6 +187,8 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
         }
 
         var plan = new SignalPlan();
+        plan.StoredAlerts.UnionWith(alerts.Keys);
+        plan.OpenKeys.UnionWith(open.Keys);
         var touchedAlerts = new HashSet<(string, string, string)>();
         var touchedIncidents = new HashSet<string>();
         foreach (var s in signals)
@@ -330,6 +340,12 @@ public sealed class SignalPlan
 
     /// <summary>Signals that open, join, resolve or acknowledge: applied in order by <see cref="IncidentStore.ApplyAsync"/>.</summary>
     public List<AlertSignal> Apply { get; } = [];
+
+    /// <summary>The batch's alerts (source, integration, fingerprint) that were stored when it was planned.</summary>
+    public HashSet<(string, string, string)> StoredAlerts { get; } = [];
+
+    /// <summary>The batch's incident keys that had an open incident when it was planned.</summary>
+    public HashSet<string> OpenKeys { get; } = [];
 }
 
 /// <summary>
