@@ -227,7 +227,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                 {
                     ef = true;
                     await Db.Database.UseTransactionAsync(tx, ct);
-                    if (await incidents.ApplyAsync(Db, plan.Apply, ct, plan) > 0) queued = await paging.CollectAsync(Db, ct);
+                    if (await incidents.ApplyAsync(Db, plan.Apply, plan, ct) > 0) queued = await paging.CollectAsync(Db, ct);
                 }
                 await tx.CommitAsync(ct);
                 return queued;

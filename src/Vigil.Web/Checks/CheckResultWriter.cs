@@ -393,7 +393,7 @@ public sealed class CheckResultWriter(
                 await Db.Database.UseTransactionAsync(tx, ct);
                 try
                 {
-                    if (await incidents.ApplyAsync(Db, alerts, ct) > 0) queued = await paging.CollectAsync(Db, ct);
+                    if (await incidents.ApplyAsync(Db, alerts, null, ct) > 0) queued = await paging.CollectAsync(Db, ct);
                 }
                 finally
                 {

@@ -42,7 +42,7 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     /// those alerts, and the active silences are loaded (tracked) first; every decision is then made on those entities
     /// in memory, and everything is saved together, the audit records (which need the new incidents' ids) right after.
     /// </remarks>
-    public async Task<int> ApplyAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, CancellationToken ct, SignalPlan? looked = null)
+    public async Task<int> ApplyAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, SignalPlan? looked, CancellationToken ct)
     {
         if (signals.Count == 0) return 0;
         var batch = await Batch.LoadAsync(db, signals, time.GetUtcNow(), looked, ct);

@@ -162,8 +162,9 @@ public sealed class OutboxDispatcher(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!releasedDead)
         {
-            await ReleaseClaimsOfDeadProcessesAsync(db, now, ct);
+            // Once, even if it fails: claims lapse by time anyway, and a failure here must not hold up every send.
             releasedDead = true;
+            await ReleaseClaimsOfDeadProcessesAsync(db, now, ct);
         }
         if (now - lastPrune >= PruneEvery)
         {
@@ -230,18 +231,25 @@ public sealed class OutboxDispatcher(
         var parts = holder.Split(':');
         if (parts.Length < 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)) return false;
         if (pid == Environment.ProcessId) return false;
+        System.Diagnostics.Process process;
         try
         {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return process.HasExited;
+            process = System.Diagnostics.Process.GetProcessById(pid);
         }
         catch (ArgumentException)
         {
             return true; // no process has this id
         }
-        catch (InvalidOperationException)
+        using (process)
         {
-            return true;
+            try
+            {
+                return process.HasExited;
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                return false; // cannot tell: its claims lapse by time
+            }
         }
     }
 

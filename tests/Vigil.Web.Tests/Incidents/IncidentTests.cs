@@ -153,7 +153,7 @@ public abstract class IncidentTests(Db provider)
         {
             await using var db = await store.ContextAsync(Ct);
             await using var tx = await db.Database.BeginTransactionAsync(Ct);
-            await store.ApplyAsync(db, signals, Ct);
+            await store.ApplyAsync(db, signals, null, Ct);
             await tx.CommitAsync(Ct);
         }
 
