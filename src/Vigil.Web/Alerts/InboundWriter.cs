@@ -65,7 +65,11 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
         await ResetSessionAsync();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>The loop runs on a thread of its own (<see cref="Hosting.WorkerThread"/>): a batch is a long stretch of
+    /// synchronous database work, which on the thread pool held up the answers and sends queued behind it.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Hosting.WorkerThread.Run("Vigil inbound writer", () => LoopAsync(stoppingToken));
+
+    private async Task LoopAsync(CancellationToken stoppingToken)
     {
         var batch = new List<InboundItem>(BatchSize);
         while (!stoppingToken.IsCancellationRequested)

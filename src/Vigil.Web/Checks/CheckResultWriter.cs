@@ -115,7 +115,11 @@ public sealed class CheckResultWriter(
         session = null;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>The loop runs on a thread of its own (<see cref="WorkerThread"/>): a batch is a long stretch of synchronous
+    /// database work, which on the thread pool held up requests and sends queued behind it.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => WorkerThread.Run("Vigil check writer", () => LoopAsync(stoppingToken));
+
+    private async Task LoopAsync(CancellationToken stoppingToken)
     {
         await Retry("load check states", LoadStatesAsync, stoppingToken);
         var batch = new List<CheckResult>(BatchSize);

@@ -313,7 +313,8 @@ public sealed class OutboxDispatcher(
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        recorder = Task.Run(() => RecordOutcomesAsync(stopping.Token), CancellationToken.None);
+        // On a thread of its own: recording waits for the database's write lock, which in a burst the writers hold in turn.
+        recorder = Hosting.WorkerThread.Run("Vigil notification outcomes", () => RecordOutcomesAsync(stopping.Token));
         return base.StartAsync(cancellationToken);
     }
 
@@ -365,7 +366,7 @@ public sealed class OutboxDispatcher(
     private async Task RecordOutcomesAsync(CancellationToken ct)
     {
         var batch = new List<Delivery>();
-        while (await outcomes.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+        while (await outcomes.Reader.WaitToReadAsync(ct))
         {
             batch.Clear();
             while (batch.Count < BatchSize && outcomes.Reader.TryRead(out var d)) batch.Add(d);
