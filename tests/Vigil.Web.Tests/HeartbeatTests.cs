@@ -242,6 +242,45 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    public async Task Pings_that_queue_up_are_recorded_together_in_the_order_they_came()
+    {
+        await using var host = await HeartbeatHost.StartAsync();
+        var backup = (await host.RowAsync("backup")).Key;
+        var before = host.Heartbeats.Commits;
+        var factory = host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>();
+        var pings = new List<Task<PingOutcome?>>();
+        await using (var locker = await factory.CreateDbContextAsync(Ct))
+        {
+            // Another connection holds SQLite's write lock while the pings queue up behind it.
+            await locker.Database.OpenConnectionAsync(Ct);
+            await using var hold = await locker.Database.BeginTransactionAsync(Ct);
+            await locker.Database.ExecuteSqlRawAsync("DELETE FROM heartbeat_pings WHERE id < 0", Ct);
+            pings.Add(host.Heartbeats.PingAsync("nightly-key-0123", PingKind.Start, null, null, "192.0.2.1", Ct));
+            for (var i = 0; i < HeartbeatService.PingsKept + 10; i++) pings.Add(host.Heartbeats.PingAsync(backup, PingKind.Success, null, $"run {i}", null, Ct));
+            pings.Add(host.Heartbeats.PingAsync("nightly-key-0123", PingKind.Exit, 4, null, "192.0.2.1", Ct));
+            pings.Add(host.Heartbeats.PingAsync("no-such-key", PingKind.Success, null, null, null, Ct));
+            await Task.Delay(300, Ct);
+            Assert.All(pings, p => Assert.False(p.IsCompleted, "answered before its commit"));
+            await hold.RollbackAsync(Ct);
+        }
+        var outcomes = await Task.WhenAll(pings);
+
+        Assert.Null(outcomes[^1]); // an unknown key, in the same batch as the others
+        Assert.All(outcomes[..^1], o => Assert.NotNull(o));
+        Assert.True(host.Heartbeats.Commits - before <= 3, $"{pings.Count} pings took {host.Heartbeats.Commits - before} transactions");
+        // The history bound holds within a batch, and the newest pings are the ones kept.
+        var kept = await host.PingsAsync(backup);
+        Assert.Equal(HeartbeatService.PingsKept, kept.Count);
+        Assert.Equal(("run 10", $"run {HeartbeatService.PingsKept + 9}"), (kept[0].Body, kept[^1].Body));
+        // The exit after the start, in the same batch, ends the run the start began.
+        Assert.Equal(["start", "exit"], (await host.PingsAsync("nightly-key-0123")).Select(p => p.Kind));
+        var nightly = Assert.Single(host.Sink.For("nightly"));
+        Assert.Equal((CheckStatus.Down, 4), (nightly.Status, (int?)nightly.Value));
+        Assert.Equal("down", (await host.RowAsync("nightly")).State);
+        Assert.Equal(HeartbeatService.PingsKept + 10, host.Sink.For("backup").Count);
+    }
+
+    [Fact]
     public async Task Pings_past_the_per_address_limit_get_429_with_retry_after_until_the_next_minute()
     {
         await using var host = await HeartbeatHost.StartAsync();

@@ -5,6 +5,7 @@ using Vigil.Core.Checks;
 using Vigil.Core.Checks.Heartbeat;
 using Vigil.Core.Workspace;
 using Vigil.Storage;
+using Vigil.Web.Hosting;
 using CheckResult = Vigil.Core.Checks.CheckResult;
 using StoredHeartbeat = Vigil.Storage.Heartbeat;
 
@@ -31,7 +32,7 @@ public sealed class HeartbeatService(
     WorkspaceState state,
     ICheckResultSink sink,
     TimeProvider time,
-    ILogger<HeartbeatService> log) : IDisposable
+    ILogger<HeartbeatService> log) : BackgroundService
 {
     /// <summary>A ping's body is kept up to this many bytes; the rest is dropped, the ping still counts.</summary>
     public const int MaxBodyBytes = 10 * 1024;
@@ -127,62 +128,156 @@ public sealed class HeartbeatService(
         db.ChangeTracker.Clear();
     }
 
-    /// <summary>Records a ping. Null when no heartbeat has this key.</summary>
+    /// <summary>Records a ping, once committed. Null when no heartbeat has this key.</summary>
+    /// <remarks>Pings queue for one writer loop that records what has queued up in one transaction
+    /// (<see cref="ExecuteAsync"/>): measured with 32 jobs pinging at once, a transaction per request left the
+    /// requests' threads waiting for SQLite's write lock in turn, and the thread pool starved (p50 235 ms).</remarks>
     public async Task<PingOutcome?> PingAsync(string key, PingKind kind, int? exitCode, string? body, string? remoteAddress, CancellationToken ct)
     {
+        var ping = new QueuedPing(key, kind, exitCode, string.IsNullOrEmpty(body) ? null : body, remoteAddress);
+        await queue.Writer.WriteAsync(ping, ct);
+        return await ping.Done.Task;
+    }
+
+    /// <summary>A ping waiting to be recorded; <see cref="Done"/> completes after its commit (and its result is published).</summary>
+    private sealed record QueuedPing(string Key, PingKind Kind, int? ExitCode, string? Body, string? RemoteAddress)
+    {
+        public TaskCompletionSource<PingOutcome?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private const int BatchSize = 500;
+
+    /// <summary>Ping transactions committed since start (for tests: batching is observable).</summary>
+    public long Commits => Interlocked.Read(ref commits);
+
+    private long commits;
+
+    private readonly System.Threading.Channels.Channel<QueuedPing> queue = System.Threading.Channels.Channel.CreateBounded<QueuedPing>(new System.Threading.Channels.BoundedChannelOptions(10_000)
+    {
+        SingleReader = true,
+        FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait,
+    });
+
+    /// <summary>The ping writer, on a thread of its own (its transactions are synchronous work on SQLite).</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => WorkerThread.Run("Vigil heartbeat writer", () => WriteLoopAsync(stoppingToken));
+
+    private async Task WriteLoopAsync(CancellationToken ct)
+    {
+        var batch = new List<QueuedPing>(BatchSize);
+        try
+        {
+            while (await queue.Reader.WaitToReadAsync(ct))
+            {
+                batch.Clear();
+                while (batch.Count < BatchSize && queue.Reader.TryRead(out var ping)) batch.Add(ping);
+                try
+                {
+                    await FinishAsync(batch, await RecordAsync(batch, ct), ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    // One ping the database refuses fails alone (its caller gets an error and retries), not its batch.
+                    log.LogWarning(e, "Recording {Count} pings together failed; recording them one by one", batch.Count);
+                    foreach (var ping in batch)
+                    {
+                        try
+                        {
+                            await FinishAsync([ping], await RecordAsync([ping], ct), ct);
+                        }
+                        catch (Exception one) when (!ct.IsCancellationRequested)
+                        {
+                            log.LogError(one, "Could not record a ping; its caller gets an error and may retry");
+                            ping.Done.TrySetException(one);
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        // Shutting down: the callers of pings not recorded get an error, and their jobs retry.
+        foreach (var ping in batch) ping.Done.TrySetCanceled(CancellationToken.None);
+        while (queue.Reader.TryRead(out var left)) left.Done.TrySetCanceled(CancellationToken.None);
+    }
+
+    /// <summary>After the commit: the results go to the check writer, in order, then the callers are answered.</summary>
+    private async Task FinishAsync(List<QueuedPing> batch, PingOutcome?[] outcomes, CancellationToken ct)
+    {
+        foreach (var outcome in outcomes)
+        {
+            if (outcome?.Result is { } result) await sink.PublishAsync(result, ct);
+        }
+        for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(outcomes[i]);
+    }
+
+    /// <summary>Records a batch of pings in one transaction: each ping's row, its heartbeat's new state and deadline (pings
+    /// of one heartbeat applied in the order they came), and each heartbeat's pings trimmed to <see cref="PingsKept"/>.</summary>
+    private async Task<PingOutcome?[]> RecordAsync(List<QueuedPing> batch, CancellationToken ct)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var row = await db.Heartbeats.FirstOrDefaultAsync(h => h.Key == key, ct);
-        if (row is null) return null;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var keys = batch.Select(p => p.Key).Distinct(StringComparer.Ordinal).ToList();
+        var rows = await db.Heartbeats.Where(h => keys.Contains(h.Key)).ToDictionaryAsync(h => h.Key, StringComparer.Ordinal, ct);
         var workspace = state.Current;
-        if (Find(workspace, row) is not { } found) return null;
         var now = time.GetUtcNow();
+        var outcomes = new PingOutcome?[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (rows.TryGetValue(batch[i].Key, out var row) && Find(workspace, row) is { } found) outcomes[i] = Apply(db, row, found.Spec, batch[i], workspace, now);
+        }
+        await db.SaveChangesAsync(ct);
+        foreach (var key in keys.Where(rows.ContainsKey))
+        {
+            // Older pings go as new ones arrive, so an anonymous caller cannot grow the table.
+            await db.Database.ExecuteSqlAsync($"""
+                DELETE FROM heartbeat_pings WHERE "key" = {key}
+                  AND id <= (SELECT id FROM heartbeat_pings WHERE "key" = {key} ORDER BY id DESC LIMIT 1 OFFSET {PingsKept})
+                """, ct);
+        }
+        await tx.CommitAsync(ct);
+        Interlocked.Increment(ref commits);
+        return outcomes;
+    }
+
+    /// <summary>Applies one ping to its (tracked) heartbeat row and adds the ping's own row.</summary>
+    private static PingOutcome Apply(VigilDbContext db, StoredHeartbeat row, HeartbeatCheckSpec spec, QueuedPing ping, WorkspaceModel workspace, DateTimeOffset now)
+    {
+        var (kind, exitCode) = (ping.Kind, ping.ExitCode);
         double? duration = kind != PingKind.Start && row.LastStartAt is { } started && started <= now ? (now - started).TotalMilliseconds : null;
         var kindName = kind.ToString().ToLowerInvariant();
         db.HeartbeatPings.Add(new HeartbeatPing
         {
-            Key = key,
+            Key = ping.Key,
             At = now,
             Kind = kindName,
             ExitCode = exitCode,
-            Body = string.IsNullOrEmpty(body) ? null : body,
-            RemoteAddress = remoteAddress,
+            Body = ping.Body,
+            RemoteAddress = ping.RemoteAddress,
             DurationMs = duration,
         });
-        CheckResult? result = null;
         if (kind == PingKind.Start)
         {
             // A start says the run began; the deadline still waits for its end.
             row.LastStartAt = now;
             row.LastStatus = kindName;
+            return new PingOutcome(null, duration);
         }
-        else
+        var ok = kind == PingKind.Success || (kind == PingKind.Exit && exitCode == 0);
+        var deadline = HeartbeatSchedule.Deadline(spec, now, workspace.Timezone);
+        row.LastPingAt = now;
+        row.LastStartAt = null;
+        row.LastStatus = kindName;
+        row.NextDueAt = deadline == DateTimeOffset.MaxValue ? null : deadline;
+        row.State = ok ? StateUp : StateDown;
+        var ran = duration is { } d ? $" after a run of {Durations.Format(TimeSpan.FromMilliseconds(Math.Round(d / 1000) * 1000))}" : "";
+        var message = kind switch
         {
-            var ok = kind == PingKind.Success || (kind == PingKind.Exit && exitCode == 0);
-            var deadline = HeartbeatSchedule.Deadline(found.Spec, now, workspace.Timezone);
-            row.LastPingAt = now;
-            row.LastStartAt = null;
-            row.LastStatus = kindName;
-            row.NextDueAt = deadline == DateTimeOffset.MaxValue ? null : deadline;
-            row.State = ok ? StateUp : StateDown;
-            var ran = duration is { } d ? $" after a run of {Durations.Format(TimeSpan.FromMilliseconds(Math.Round(d / 1000) * 1000))}" : "";
-            var message = kind switch
-            {
-                PingKind.Success => $"ping received{ran}",
-                PingKind.Fail => $"the job reported failure{ran}",
-                _ => ok ? $"the job exited with code 0{ran}" : $"the job exited with code {exitCode}{ran}",
-            };
-            result = new CheckResult(row.ServiceId, row.CheckId, CheckKind.Heartbeat, now, ok ? CheckStatus.Up : CheckStatus.Down, duration ?? 0, message, exitCode, null);
-        }
-        await db.SaveChangesAsync(ct);
-        await TrimPingsAsync(db, key, ct);
-        if (result is not null) await sink.PublishAsync(result, ct);
-        return new PingOutcome(result, duration);
-    }
-
-    private static async Task TrimPingsAsync(VigilDbContext db, string key, CancellationToken ct)
-    {
-        var cutoff = await db.HeartbeatPings.Where(p => p.Key == key).OrderByDescending(p => p.Id).Skip(PingsKept).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
-        if (cutoff is { } id) await db.HeartbeatPings.Where(p => p.Key == key && p.Id <= id).ExecuteDeleteAsync(ct);
+            PingKind.Success => $"ping received{ran}",
+            PingKind.Fail => $"the job reported failure{ran}",
+            _ => ok ? $"the job exited with code 0{ran}" : $"the job exited with code {exitCode}{ran}",
+        };
+        return new PingOutcome(new CheckResult(row.ServiceId, row.CheckId, CheckKind.Heartbeat, now, ok ? CheckStatus.Up : CheckStatus.Down, duration ?? 0, message, exitCode, null), duration);
     }
 
     /// <summary>
@@ -230,7 +325,11 @@ public sealed class HeartbeatService(
         return await db.Heartbeats.AsNoTracking().Where(h => h.ServiceId == serviceId).ToDictionaryAsync(h => h.CheckId, h => h.Key, ct);
     }
 
-    public void Dispose() => syncGate.Dispose();
+    public override void Dispose()
+    {
+        syncGate.Dispose();
+        base.Dispose();
+    }
 
     /// <summary>A new ping key: 24 random bytes, URL-safe base64 (32 characters).</summary>
     public static string GenerateKey()

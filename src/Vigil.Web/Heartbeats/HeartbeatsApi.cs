@@ -17,6 +17,7 @@ public static class HeartbeatsApi
     public static IServiceCollection AddVigilHeartbeats(this IServiceCollection services)
     {
         services.AddSingleton<HeartbeatService>();
+        services.AddHostedService(sp => sp.GetRequiredService<HeartbeatService>());
         services.AddHostedService<HeartbeatMonitor>();
         services.AddKeyedSingleton(nameof(HeartbeatsApi), (sp, _) => new WindowLimiter(PingsPerMinute, TimeSpan.FromMinutes(1), sp.GetRequiredService<TimeProvider>()));
         return services;
