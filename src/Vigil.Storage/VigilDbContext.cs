@@ -56,14 +56,34 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
-        BumpIncidentVersions();
+        BeforeSave();
         return base.SaveChanges(acceptAllChangesOnSuccess);
     }
 
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
-        BumpIncidentVersions();
+        BeforeSave();
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    /// <summary>
+    /// When set, outbox rows added to this context are inserted already claimed (<c>sending</c>, <c>claimed_by</c>,
+    /// <c>claimed_until</c>): a writer hands them to its instance's dispatcher after the commit, and an UPDATE to claim them
+    /// afterwards would cost the writer a statement per batch.
+    /// </summary>
+    public (string By, DateTimeOffset Until)? ClaimAddedOutboxRows { get; set; }
+
+    private void BeforeSave()
+    {
+        BumpIncidentVersions();
+        if (ClaimAddedOutboxRows is not { } claim) return;
+        foreach (var entry in ChangeTracker.Entries<OutboxMessage>())
+        {
+            if (entry.State != EntityState.Added) continue;
+            entry.Entity.State = "sending";
+            entry.Entity.ClaimedBy = claim.By;
+            entry.Entity.ClaimedUntil = claim.Until;
+        }
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

@@ -231,7 +231,8 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                 {
                     ef = true;
                     await Db.Database.UseTransactionAsync(tx, ct);
-                    if (await incidents.ApplyAsync(Db, plan.Apply, plan, ct) > 0) queued = await paging.CollectAsync(Db, ct);
+                    paging.ClaimOnSave(Db);
+                    if (await incidents.ApplyAsync(Db, plan.Apply, plan, ct) > 0) queued = Notifications.Paging.Collect(Db);
                 }
                 await tx.CommitAsync(ct);
                 return queued;
@@ -241,6 +242,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                 if (ef)
                 {
                     Db.ChangeTracker.Clear();
+                    Db.ClaimAddedOutboxRows = null;
                     await Db.Database.UseTransactionAsync(null, CancellationToken.None);
                 }
             }

@@ -397,11 +397,13 @@ public sealed class CheckResultWriter(
                 await Db.Database.UseTransactionAsync(tx, ct);
                 try
                 {
-                    if (await incidents.ApplyAsync(Db, alerts, null, ct) > 0) queued = await paging.CollectAsync(Db, ct);
+                    paging.ClaimOnSave(Db);
+                    if (await incidents.ApplyAsync(Db, alerts, null, ct) > 0) queued = Notifications.Paging.Collect(Db);
                 }
                 finally
                 {
                     Db.ChangeTracker.Clear();
+                    Db.ClaimAddedOutboxRows = null;
                     await Db.Database.UseTransactionAsync(null, CancellationToken.None);
                 }
             }

@@ -21,7 +21,7 @@ public sealed class Paging(OutboxDispatcher outbox, Escalation.EscalationEngine 
     /// <summary>
     /// After a commit: the unit of work's new outbox rows go straight to the dispatcher (sent without a look through
     /// the table, and already claimed), and the escalation engine is woken only when an escalation was started. In a
-    /// storm this spares both workers a pass per commit. <paramref name="work"/> comes from <see cref="CollectAsync"/>.
+    /// storm this spares both workers a pass per commit. <paramref name="work"/> comes from <see cref="Collect"/>.
     /// </summary>
     public void Committed(Handoff work)
     {
@@ -30,28 +30,35 @@ public sealed class Paging(OutboxDispatcher outbox, Escalation.EscalationEngine 
     }
 
     /// <summary>
-    /// What a unit of work will hand on once committed: its added outbox rows (with their ids, so after SaveChanges)
-    /// and whether it started an escalation. Called inside the unit of work's transaction, before its commit: the rows
-    /// are claimed there for this instance's dispatcher, so they commit claimed and it sends them without a write of
-    /// its own first. (A claim of its own was a write transaction waiting for the database's lock, which a burst of new
-    /// incidents held, one writer batch after another, for over a second: the notifications waited behind it.)
+    /// Before a unit of work saves: the outbox rows it adds are to be inserted already claimed for this instance's
+    /// dispatcher (<see cref="VigilDbContext.ClaimAddedOutboxRows"/>), so they commit claimed and the dispatcher sends
+    /// them without a write of its own. (A claim of its own was a write transaction waiting for the database's lock,
+    /// which a burst of new incidents held, one writer batch after another, for over a second: the notifications waited
+    /// behind it.) <see cref="Collect"/> then says what to hand on.
     /// </summary>
-    public async Task<Handoff> CollectAsync(VigilDbContext db, CancellationToken ct)
+    public void ClaimOnSave(VigilDbContext db)
+    {
+        var claim = outbox.NewClaim();
+        db.ClaimAddedOutboxRows = (claim.Name, claim.Until);
+    }
+
+    /// <summary>
+    /// What a unit of work will hand on once committed: the outbox rows it saved under its claim
+    /// (<see cref="ClaimOnSave"/>) and whether it started an escalation. Called after its saves, before its commit.
+    /// </summary>
+    public static Handoff Collect(VigilDbContext db)
     {
         List<OutboxMessage>? rows = null;
         var escalated = false;
+        var claim = db.ClaimAddedOutboxRows;
         foreach (var entry in db.ChangeTracker.Entries())
         {
             if (entry.State != EntityState.Unchanged) continue;
-            if (entry.Entity is OutboxMessage row) (rows ??= []).Add(row);
+            if (entry.Entity is OutboxMessage row && claim is { } c && row.ClaimedBy == c.By) (rows ??= []).Add(row);
             else if (entry.Entity is Storage.Escalation) escalated = true;
         }
         if (rows is null) return escalated ? new Handoff([], true, null) : Handoff.None;
-        var claim = outbox.NewClaim();
-        var ids = rows.Select(r => r.Id).ToList();
-        await db.Outbox.Where(o => ids.Contains(o.Id)).ExecuteUpdateAsync(u => u
-            .SetProperty(o => o.State, Outbox.Sending).SetProperty(o => o.ClaimedBy, claim.Name).SetProperty(o => o.ClaimedUntil, claim.Until), ct);
-        return new Handoff(rows, escalated, claim);
+        return new Handoff(rows, escalated, new OutboxClaim(claim!.Value.By, claim.Value.Until));
     }
 }
 
@@ -113,6 +120,7 @@ public sealed class OutboxDispatcher(
     private Task? recorder;
     private int scanWanted = 1;
     private bool releasedDead;
+    private bool? recordsToSqlite;
     private long claims;
     private DateTimeOffset nextScan = DateTimeOffset.MinValue;
 
@@ -140,14 +148,14 @@ public sealed class OutboxDispatcher(
     }
 
     /// <summary>
-    /// Rows a writer has just committed under a claim of this dispatcher's (see <see cref="Paging.CollectAsync"/>): they
+    /// Rows a writer has just committed under a claim of this dispatcher's (see <see cref="Paging.ClaimOnSave"/>): they
     /// are sent at once, without a look through the table for what is due or a write to claim them. The database stays
     /// the record: a row offered here that is never sent (the process stopped first) is sent by the next look once its
     /// claim lapses, here or on another instance.
     /// </summary>
     public void Offer(Handoff work)
     {
-        if (work.Claim is not { } claim) throw new ArgumentException("Offered outbox rows must come claimed (Paging.CollectAsync).", nameof(work));
+        if (work.Claim is not { } claim) throw new ArgumentException("Offered outbox rows must come claimed (Paging.ClaimOnSave).", nameof(work));
         foreach (var row in work.Rows) offered.Enqueue((row, claim));
         base.Wake();
     }
@@ -397,7 +405,8 @@ public sealed class OutboxDispatcher(
         // Two statements reused for the batch's rows, not EF: measured in a burst of new incidents, recording outcomes
         // through ExecuteUpdate and tracked timeline entries took a tenth of Vigil's CPU.
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var sqlite = db.Database.IsSqlite();
+        // Asked once: on a new context it resolves the context's services, a fifth of this loop's time in a burst.
+        var sqlite = recordsToSqlite ??= db.Database.IsSqlite();
         await db.Database.OpenConnectionAsync(ct);
         var connection = db.Database.GetDbConnection();
         await using var tx = await connection.BeginTransactionAsync(ct);

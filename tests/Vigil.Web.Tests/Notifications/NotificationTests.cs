@@ -175,9 +175,10 @@ public abstract class NotificationTests(Db provider)
         {
             await using var tx = await db.Database.BeginTransactionAsync(Ct);
             var incident = await db.Incidents.SingleAsync(i => i.Id == id, Ct);
+            paging.ClaimOnSave(db);
             Assert.True(Outbox.Add(db, incident, "hook", "escalated", $"incident:{id}:escalated:1:channel:hook", DateTimeOffset.UtcNow));
             await db.SaveChangesAsync(Ct);
-            handoff = await paging.CollectAsync(db, Ct);
+            handoff = Paging.Collect(db);
             await tx.CommitAsync(Ct);
         }
         var row = Assert.Single(handoff.Rows);
