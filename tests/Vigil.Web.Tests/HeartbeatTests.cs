@@ -281,6 +281,18 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    public async Task A_ping_after_its_writer_stopped_gets_a_503_at_once_instead_of_waiting()
+    {
+        await using var host = await HeartbeatHost.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(host, "/ping/nightly-key-0123"));
+        // What a shutdown does first (hosted services stop before the server stops taking requests).
+        await host.Heartbeats.StopAsync(Ct);
+        using var r = await host.Client.GetAsync("/ping/nightly-key-0123", Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+        Assert.Single(await host.PingsAsync("nightly-key-0123"));
+    }
+
+    [Fact]
     public async Task Pings_past_the_per_address_limit_get_429_with_retry_after_until_the_next_minute()
     {
         await using var host = await HeartbeatHost.StartAsync();

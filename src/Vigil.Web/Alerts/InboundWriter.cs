@@ -111,7 +111,9 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                 }
             }
         }
-        // Shutting down: nothing queued is lost silently; its senders get an error and retry elsewhere or later.
+        // Shutting down: nothing queued is lost silently; its senders get an error and retry elsewhere or later, and a
+        // request that comes after this gets one at once (a 503) instead of waiting for a writer that is gone.
+        channel.Writer.TryComplete();
         while (channel.Reader.TryRead(out var left)) left.Stored.TrySetCanceled(CancellationToken.None);
         foreach (var item in batch) item.Stored.TrySetCanceled(CancellationToken.None);
     }

@@ -196,7 +196,9 @@ public sealed class HeartbeatService(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        // Shutting down: the callers of pings not recorded get an error, and their jobs retry.
+        // Shutting down: the callers of pings not recorded get an error, and their jobs retry; a ping that comes after
+        // this gets one at once (a 503) instead of waiting for a writer that is gone.
+        queue.Writer.TryComplete();
         foreach (var ping in batch) ping.Done.TrySetCanceled(CancellationToken.None);
         while (queue.Reader.TryRead(out var left)) left.Done.TrySetCanceled(CancellationToken.None);
     }

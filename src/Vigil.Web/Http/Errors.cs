@@ -57,7 +57,8 @@ public static class Errors
     {
         for (; e is not null; e = e.InnerException)
         {
-            if (e is System.Data.Common.DbException or TimeoutException) return true;
+            // A closed channel: a writer that has stopped (Vigil is shutting down) takes nothing more.
+            if (e is System.Data.Common.DbException or TimeoutException or System.Threading.Channels.ChannelClosedException) return true;
         }
         return false;
     }

@@ -122,6 +122,20 @@ public abstract class InboundTests(Db provider)
     }
 
     [Fact]
+    public async Task An_event_after_the_writer_stopped_gets_a_503_at_once_and_nothing_is_stored()
+    {
+        await using var host = await StartAsync();
+        Assert.Equal(HttpStatusCode.Accepted, (await Post(host, "/v2/enqueue", Pd("trigger", "before-stop"))).StatusCode);
+        // What a shutdown does first (hosted services stop before the server stops taking requests).
+        await host.App.Services.GetRequiredService<Vigil.Web.Alerts.InboundWriter>().StopAsync(Ct);
+        using var r = await Post(host, "/v2/enqueue", Pd("trigger", "after-stop")).WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+        var (incidents, events) = await StoredAsync(host);
+        Assert.Equal(["sentry/before-stop"], incidents.Select(i => i.DedupKey));
+        Assert.Equal(1, events);
+    }
+
+    [Fact]
     public async Task Oversize_bodies_are_refused_and_the_rate_limit_answers_429()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 3, 0, 0, TimeSpan.Zero));
