@@ -73,16 +73,33 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
     /// </summary>
     public (string By, DateTimeOffset Until)? ClaimAddedOutboxRows { get; set; }
 
+    /// <summary>Bumps modified incidents' versions and claims added outbox rows (<see cref="ClaimAddedOutboxRows"/>), in one
+    /// pass after one look for changes: each <c>Entries()</c> call makes its own over every tracked entity, and a writer's
+    /// batch tracks hundreds.</summary>
     private void BeforeSave()
     {
-        BumpIncidentVersions();
-        if (ClaimAddedOutboxRows is not { } claim) return;
-        foreach (var entry in ChangeTracker.Entries<OutboxMessage>())
+        var detecting = ChangeTracker.AutoDetectChangesEnabled;
+        if (detecting) ChangeTracker.DetectChanges();
+        ChangeTracker.AutoDetectChangesEnabled = false;
+        try
         {
-            if (entry.State != EntityState.Added) continue;
-            entry.Entity.State = "sending";
-            entry.Entity.ClaimedBy = claim.By;
-            entry.Entity.ClaimedUntil = claim.Until;
+            foreach (var entry in ChangeTracker.Entries())
+            {
+                if (entry.Entity is Incident incident && entry.State == EntityState.Modified)
+                {
+                    incident.Version++;
+                }
+                else if (entry.Entity is OutboxMessage row && entry.State == EntityState.Added && ClaimAddedOutboxRows is { } claim)
+                {
+                    row.State = "sending";
+                    row.ClaimedBy = claim.By;
+                    row.ClaimedUntil = claim.Until;
+                }
+            }
+        }
+        finally
+        {
+            ChangeTracker.AutoDetectChangesEnabled = detecting;
         }
     }
 
@@ -294,17 +311,6 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
             }
         }
         return builder.ToString();
-    }
-
-    private void BumpIncidentVersions()
-    {
-        foreach (var entry in ChangeTracker.Entries<Incident>())
-        {
-            if (entry.State == EntityState.Modified)
-            {
-                entry.Entity.Version++;
-            }
-        }
     }
 
     private sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
