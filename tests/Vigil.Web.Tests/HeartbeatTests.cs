@@ -281,6 +281,40 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    public async Task A_ping_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored()
+    {
+        await using var host = await HeartbeatHost.StartAsync();
+        var backup = (await host.RowAsync("backup")).Key;
+        var factory = host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync(Ct))
+        {
+            await db.Database.ExecuteSqlRawAsync(
+                "CREATE TRIGGER refuse_poison BEFORE INSERT ON heartbeat_pings WHEN NEW.body = 'poison' BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END", Ct);
+        }
+        var pings = new List<Task<PingOutcome?>>();
+        await using (var locker = await factory.CreateDbContextAsync(Ct))
+        {
+            // Held so that the three queue up and are stored as one batch.
+            await locker.Database.OpenConnectionAsync(Ct);
+            await using var hold = await locker.Database.BeginTransactionAsync(Ct);
+            await locker.Database.ExecuteSqlRawAsync("DELETE FROM heartbeat_pings WHERE id < 0", Ct);
+            pings.Add(host.Heartbeats.PingAsync(backup, PingKind.Success, null, "first", null, Ct));
+            pings.Add(host.Heartbeats.PingAsync("nightly-key-0123", PingKind.Fail, null, "poison", null, Ct));
+            pings.Add(host.Heartbeats.PingAsync(backup, PingKind.Success, null, "third", null, Ct));
+            await Task.Delay(200, Ct);
+            await hold.RollbackAsync(Ct);
+        }
+        Assert.NotNull(await pings[0]);
+        Assert.Contains("refused by a test trigger", (await Assert.ThrowsAsync<DbUpdateException>(() => pings[1])).InnerException!.Message, StringComparison.Ordinal);
+        Assert.NotNull(await pings[2]);
+        Assert.Equal(["first", "third"], (await host.PingsAsync(backup)).Select(p => p.Body));
+        Assert.Empty(await host.PingsAsync("nightly-key-0123"));
+        Assert.Equal(2, host.Sink.For("backup").Count);
+        Assert.Empty(host.Sink.For("nightly"));
+        Assert.Equal("new", (await host.RowAsync("nightly")).State);
+    }
+
+    [Fact]
     public async Task A_ping_after_its_writer_stopped_gets_a_503_at_once_instead_of_waiting()
     {
         await using var host = await HeartbeatHost.StartAsync();

@@ -170,27 +170,31 @@ public sealed class HeartbeatService(
             {
                 batch.Clear();
                 while (batch.Count < BatchSize && queue.Reader.TryRead(out var ping)) batch.Add(ping);
+                PingOutcome?[] outcomes;
                 try
                 {
-                    await FinishAsync(batch, await RecordAsync(batch, ct), ct);
+                    outcomes = await RecordAsync(batch, ct);
                 }
                 catch (Exception e) when (!ct.IsCancellationRequested)
                 {
                     // One ping the database refuses fails alone (its caller gets an error and retries), not its batch.
                     log.LogWarning(e, "Recording {Count} pings together failed; recording them one by one", batch.Count);
-                    foreach (var ping in batch)
+                    outcomes = new PingOutcome?[batch.Count];
+                    for (var i = 0; i < batch.Count; i++)
                     {
                         try
                         {
-                            await FinishAsync([ping], await RecordAsync([ping], ct), ct);
+                            outcomes[i] = (await RecordAsync([batch[i]], ct))[0];
                         }
                         catch (Exception one) when (!ct.IsCancellationRequested)
                         {
                             log.LogError(one, "Could not record a ping; its caller gets an error and may retry");
-                            ping.Done.TrySetException(one);
+                            batch[i].Done.TrySetException(one);
                         }
                     }
                 }
+                // Only what was committed is published and answered (a failed ping's task has its error already).
+                await FinishAsync(batch, outcomes, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
