@@ -6,13 +6,15 @@ namespace Vigil.Storage;
 /// <summary>
 /// Sets the per-connection SQLite settings on every opened connection. A writer waits for the lock instead of failing
 /// at once while another connection commits (<see cref="SqliteBusyWait"/>); synchronous=NORMAL is durable in WAL mode
-/// (a power loss can drop only the last transactions, never corrupt) and avoids an fsync per commit.
+/// (a power loss can drop only the last transactions, never corrupt) and avoids an fsync per commit. Temporary files
+/// (statement journals, sorts) stay in memory: traced with strace, a burst of 1,000 new incidents made ~37 writes to a
+/// temporary file per incident (each a system call, ~37,000 in all) from the writer's connection.
 /// </summary>
 internal sealed class SqlitePragmaInterceptor : DbConnectionInterceptor
 {
     public static readonly SqlitePragmaInterceptor Instance = new();
 
-    private const string Pragmas = "PRAGMA synchronous = NORMAL;";
+    private const string Pragmas = "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {

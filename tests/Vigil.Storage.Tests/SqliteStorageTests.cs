@@ -22,7 +22,7 @@ public sealed class SqliteStorageTests : StorageTests
     }
 
     [Fact]
-    public async Task Database_runs_in_WAL_mode_with_normal_sync_after_migration()
+    public async Task Database_runs_in_WAL_mode_with_normal_sync_and_temporary_files_in_memory_after_migration()
     {
         await using var database = await CreateDatabaseAsync();
         await database.MigrateAsync();
@@ -32,6 +32,7 @@ public sealed class SqliteStorageTests : StorageTests
         Assert.Equal("wal", await ScalarAsync(db, "PRAGMA journal_mode"));
         Assert.Equal("1", await ScalarAsync(db, "PRAGMA synchronous")); // 1 = NORMAL
         Assert.Equal("1", await ScalarAsync(db, "PRAGMA foreign_keys"));
+        Assert.Equal("2", await ScalarAsync(db, "PRAGMA temp_store")); // 2 = MEMORY
     }
 
     [Fact]
