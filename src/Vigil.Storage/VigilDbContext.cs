@@ -112,6 +112,12 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
         {
             configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
         }
+        else
+        {
+            // PostgreSQL's timestamptz takes UTC only (Npgsql refuses any other offset): a deadline worked out in a
+            // schedule's own time zone (a heartbeat's `schedule` in Europe/Berlin) is stored as the same instant in UTC.
+            configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcConverter>();
+        }
     }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -312,6 +318,10 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
         }
         return builder.ToString();
     }
+
+    private sealed class UtcConverter() : ValueConverter<DateTimeOffset, DateTimeOffset>(
+        value => value.ToUniversalTime(),
+        value => value);
 
     private sealed class UnixMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
         value => value.ToUnixTimeMilliseconds(),

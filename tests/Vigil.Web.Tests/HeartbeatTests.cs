@@ -281,6 +281,22 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    public async Task On_PostgreSQL_pings_sent_together_are_all_stored_and_the_history_stays_bounded()
+    {
+        await using var host = await TestHost.StartAsync(HeartbeatHost.Workspace, Db.Postgres);
+        var answers = await Task.WhenAll(Enumerable.Range(0, HeartbeatService.PingsKept + 20).Select(async i =>
+        {
+            using var r = await host.Client.PostAsync("/ping/nightly-key-0123", new StringContent($"run {i}"), Ct);
+            return r.StatusCode;
+        }));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a));
+        await using var db = await host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>().CreateDbContextAsync(Ct);
+        Assert.Equal(HeartbeatService.PingsKept, await db.HeartbeatPings.CountAsync(p => p.Key == "nightly-key-0123", Ct));
+        var row = await db.Heartbeats.AsNoTracking().SingleAsync(h => h.Key == "nightly-key-0123", Ct);
+        Assert.Equal(("up", "success"), (row.State, row.LastStatus));
+    }
+
+    [Fact]
     public async Task A_ping_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored()
     {
         await using var host = await HeartbeatHost.StartAsync();
