@@ -73,15 +73,38 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
     /// </summary>
     public (string By, DateTimeOffset Until)? ClaimAddedOutboxRows { get; set; }
 
-    /// <summary>Bumps modified incidents' versions and claims added outbox rows (<see cref="ClaimAddedOutboxRows"/>), in one
-    /// pass after one look for changes: each <c>Entries()</c> call makes its own over every tracked entity, and a writer's
-    /// batch tracks hundreds.</summary>
-    private void BeforeSave()
+    /// <summary>
+    /// Runs <paramref name="work"/> with EF's automatic change detection off (as it was, after). Each look at the tracked
+    /// entries (<c>Entries()</c>, <c>Local</c>) otherwise first compares every tracked entity with its snapshot, and a
+    /// writer's batch tracks hundreds: for work that only adds rows, or that runs right after a save or a detection.
+    /// </summary>
+    public T WithoutChangeDetection<T>(Func<T> work)
     {
         var detecting = ChangeTracker.AutoDetectChangesEnabled;
-        if (detecting) ChangeTracker.DetectChanges();
         ChangeTracker.AutoDetectChangesEnabled = false;
         try
+        {
+            return work();
+        }
+        finally
+        {
+            ChangeTracker.AutoDetectChangesEnabled = detecting;
+        }
+    }
+
+    /// <inheritdoc cref="WithoutChangeDetection{T}(Func{T})"/>
+    public void WithoutChangeDetection(Action work) => WithoutChangeDetection(() =>
+    {
+        work();
+        return true;
+    });
+
+    /// <summary>Bumps modified incidents' versions and claims added outbox rows (<see cref="ClaimAddedOutboxRows"/>), in one
+    /// pass after one look for changes.</summary>
+    private void BeforeSave()
+    {
+        if (ChangeTracker.AutoDetectChangesEnabled) ChangeTracker.DetectChanges();
+        WithoutChangeDetection(() =>
         {
             foreach (var entry in ChangeTracker.Entries())
             {
@@ -91,16 +114,12 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
                 }
                 else if (entry.Entity is OutboxMessage row && entry.State == EntityState.Added && ClaimAddedOutboxRows is { } claim)
                 {
-                    row.State = "sending";
+                    row.State = OutboxMessage.Sending;
                     row.ClaimedBy = claim.By;
                     row.ClaimedUntil = claim.Until;
                 }
             }
-        }
-        finally
-        {
-            ChangeTracker.AutoDetectChangesEnabled = detecting;
-        }
+        });
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

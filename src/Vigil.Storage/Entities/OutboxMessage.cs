@@ -26,6 +26,9 @@ public sealed class OutboxMessage
     /// <summary><c>pending</c>, <c>sending</c>, <c>sent</c>, <c>failed</c> (will retry) or <c>dead</c> (gave up).</summary>
     public required string State { get; set; }
 
+    /// <summary>The <see cref="State"/> of a row claimed for delivery.</summary>
+    public const string Sending = "sending";
+
     public int Attempts { get; set; }
 
     public DateTimeOffset NextAttemptAt { get; set; }

@@ -176,78 +176,59 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
         {
             var queued = Notifications.Handoff.None;
             await using var tx = await Connection.BeginTransactionAsync(ct);
-            // EF joins the transaction only for the signals that need it: most batches of a storm are refreshes alone.
-            var ef = false;
-            try
+            insert.Transaction = tx;
+            refresh.Transaction = tx;
+            var signals = batch.SelectMany(i => i.Signals).ToList();
+            var plan = signals.Count == 0 ? new SignalPlan() : await IncidentStore.PlanAsync(lookup, tx, signals, ct);
+            if (Sqlite)
             {
-                insert.Transaction = tx;
-                refresh.Transaction = tx;
-                var signals = batch.SelectMany(i => i.Signals).ToList();
-                var plan = signals.Count == 0 ? new SignalPlan() : await IncidentStore.PlanAsync(lookup, tx, signals, ct);
-                if (Sqlite)
+                foreach (var item in batch)
                 {
-                    foreach (var item in batch)
-                    {
-                        Sql.Set(insert, "@i", item.Integration.Id);
-                        Sql.Set(insert, "@at", Sql.Time(Sqlite, now));
-                        Sql.Set(insert, "@f", item.Format);
-                        Sql.Set(insert, "@d", item.DedupKey);
-                        Sql.Set(insert, "@p", item.Payload);
-                        await insert.ExecuteNonQueryAsync(ct);
-                    }
-                    foreach (var (id, s) in plan.Refresh)
-                    {
-                        var f = s.Firing!;
-                        Sql.Set(refresh, "@id", id);
-                        Sql.Set(refresh, "@s", s.ServiceId);
-                        Sql.Set(refresh, "@sev", f.Severity);
-                        Sql.Set(refresh, "@sum", IncidentStore.ClipSummary(f.Summary));
-                        Sql.Set(refresh, "@l", f.Labels);
-                        Sql.Set(refresh, "@det", f.Details);
-                        Sql.Set(refresh, "@at", Sql.Time(Sqlite, now));
-                        await refresh.ExecuteNonQueryAsync(ct);
-                    }
-                }
-                else
-                {
-                    Sql.Set(insert, "@i", batch.Select(i => i.Integration.Id).ToArray());
-                    Sql.Set(insert, "@at", batch.Select(_ => now.ToUniversalTime()).ToArray());
-                    Sql.Set(insert, "@f", batch.Select(i => i.Format).ToArray());
-                    Sql.Set(insert, "@d", batch.Select(i => i.DedupKey).ToArray());
-                    Sql.Set(insert, "@p", batch.Select(i => i.Payload).ToArray());
+                    Sql.Set(insert, "@i", item.Integration.Id);
+                    Sql.Set(insert, "@at", Sql.Time(Sqlite, now));
+                    Sql.Set(insert, "@f", item.Format);
+                    Sql.Set(insert, "@d", item.DedupKey);
+                    Sql.Set(insert, "@p", item.Payload);
                     await insert.ExecuteNonQueryAsync(ct);
-                    if (plan.Refresh.Count > 0)
-                    {
-                        var rows = plan.Refresh.ToList();
-                        Sql.Set(refresh, "@id", rows.Select(r => r.Key).ToArray());
-                        Sql.Set(refresh, "@s", rows.Select(r => r.Value.ServiceId).ToArray());
-                        Sql.Set(refresh, "@sev", rows.Select(r => r.Value.Firing!.Severity).ToArray());
-                        Sql.Set(refresh, "@sum", rows.Select(r => IncidentStore.ClipSummary(r.Value.Firing!.Summary)).ToArray());
-                        Sql.Set(refresh, "@l", rows.Select(r => r.Value.Firing!.Labels).ToArray());
-                        Sql.Set(refresh, "@det", rows.Select(r => r.Value.Firing!.Details).ToArray());
-                        Sql.Set(refresh, "@at", rows.Select(_ => now.ToUniversalTime()).ToArray());
-                        await refresh.ExecuteNonQueryAsync(ct);
-                    }
                 }
-                if (plan.Apply.Count > 0)
+                foreach (var (id, s) in plan.Refresh)
                 {
-                    ef = true;
-                    await Db.Database.UseTransactionAsync(tx, ct);
-                    paging.ClaimOnSave(Db);
-                    if (await incidents.ApplyAsync(Db, plan.Apply, plan, ct) > 0) queued = Notifications.Paging.Collect(Db);
+                    var f = s.Firing!;
+                    Sql.Set(refresh, "@id", id);
+                    Sql.Set(refresh, "@s", s.ServiceId);
+                    Sql.Set(refresh, "@sev", f.Severity);
+                    Sql.Set(refresh, "@sum", IncidentStore.ClipSummary(f.Summary));
+                    Sql.Set(refresh, "@l", f.Labels);
+                    Sql.Set(refresh, "@det", f.Details);
+                    Sql.Set(refresh, "@at", Sql.Time(Sqlite, now));
+                    await refresh.ExecuteNonQueryAsync(ct);
                 }
-                await tx.CommitAsync(ct);
-                return queued;
             }
-            finally
+            else
             {
-                if (ef)
+                Sql.Set(insert, "@i", batch.Select(i => i.Integration.Id).ToArray());
+                Sql.Set(insert, "@at", batch.Select(_ => now.ToUniversalTime()).ToArray());
+                Sql.Set(insert, "@f", batch.Select(i => i.Format).ToArray());
+                Sql.Set(insert, "@d", batch.Select(i => i.DedupKey).ToArray());
+                Sql.Set(insert, "@p", batch.Select(i => i.Payload).ToArray());
+                await insert.ExecuteNonQueryAsync(ct);
+                if (plan.Refresh.Count > 0)
                 {
-                    Db.ChangeTracker.Clear();
-                    Db.ClaimAddedOutboxRows = null;
-                    await Db.Database.UseTransactionAsync(null, CancellationToken.None);
+                    var rows = plan.Refresh.ToList();
+                    Sql.Set(refresh, "@id", rows.Select(r => r.Key).ToArray());
+                    Sql.Set(refresh, "@s", rows.Select(r => r.Value.ServiceId).ToArray());
+                    Sql.Set(refresh, "@sev", rows.Select(r => r.Value.Firing!.Severity).ToArray());
+                    Sql.Set(refresh, "@sum", rows.Select(r => IncidentStore.ClipSummary(r.Value.Firing!.Summary)).ToArray());
+                    Sql.Set(refresh, "@l", rows.Select(r => r.Value.Firing!.Labels).ToArray());
+                    Sql.Set(refresh, "@det", rows.Select(r => r.Value.Firing!.Details).ToArray());
+                    Sql.Set(refresh, "@at", rows.Select(_ => now.ToUniversalTime()).ToArray());
+                    await refresh.ExecuteNonQueryAsync(ct);
                 }
             }
+            // EF joins the transaction only for the signals that need it: most batches of a storm are refreshes alone.
+            if (plan.Apply.Count > 0) queued = await ApplyToIncidentsAsync(tx, incidents, paging, plan.Apply, plan, ct);
+            await tx.CommitAsync(ct);
+            return queued;
         }
     }
 }

@@ -394,18 +394,7 @@ public sealed class CheckResultWriter(
             if (alerts.Count > 0)
             {
                 // Alerts fired or resolved by this batch open, join or resolve incidents in the same transaction.
-                await Db.Database.UseTransactionAsync(tx, ct);
-                try
-                {
-                    paging.ClaimOnSave(Db);
-                    if (await incidents.ApplyAsync(Db, alerts, null, ct) > 0) queued = Notifications.Paging.Collect(Db);
-                }
-                finally
-                {
-                    Db.ChangeTracker.Clear();
-                    Db.ClaimAddedOutboxRows = null;
-                    await Db.Database.UseTransactionAsync(null, CancellationToken.None);
-                }
+                queued = await ApplyToIncidentsAsync(tx, incidents, paging, alerts, null, ct);
             }
             await tx.CommitAsync(ct);
             return queued;

@@ -40,6 +40,29 @@ internal abstract class WriterSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Applies alert signals to incidents through EF, joined to the session's transaction <paramref name="tx"/> (saved, not
+    /// committed). The outbox rows this adds are saved already claimed for this instance's dispatcher
+    /// (<see cref="Notifications.Paging.ClaimOnSave"/>); returns what to hand on once the caller has committed. EF leaves
+    /// the transaction and forgets what it tracked, whatever happens, so the next batch starts clean.
+    /// </summary>
+    protected async Task<Notifications.Handoff> ApplyToIncidentsAsync(DbTransaction tx, Incidents.IncidentStore incidents, Notifications.Paging paging,
+        IReadOnlyList<Incidents.AlertSignal> signals, Incidents.SignalPlan? plan, CancellationToken ct)
+    {
+        await Db.Database.UseTransactionAsync(tx, ct);
+        try
+        {
+            paging.ClaimOnSave(Db);
+            return await incidents.ApplyAsync(Db, signals, plan, ct) > 0 ? Notifications.Paging.Collect(Db) : Notifications.Handoff.None;
+        }
+        finally
+        {
+            Db.ChangeTracker.Clear();
+            Db.ClaimAddedOutboxRows = null;
+            await Db.Database.UseTransactionAsync(null, CancellationToken.None);
+        }
+    }
+
     /// <summary>Closes a session after a failure; a failure to close is logged, not thrown. Returns null, for the caller's field.</summary>
     public static async Task<T?> CloseAsync<T>(T? session, ILogger log) where T : WriterSession
     {

@@ -81,40 +81,31 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     /// <remarks>It only adds rows, so automatic change detection is off meanwhile: with it on, each look at the outbox's
     /// tracked rows (its once-per-event check) would first compare every entity the batch tracks with its snapshot,
     /// quadratic in the batch. The changes made before were saved by the caller.</remarks>
-    private int QueueAndAudit(VigilDbContext db, WorkspaceModel w, Batch batch)
+    private int QueueAndAudit(VigilDbContext db, WorkspaceModel w, Batch batch) => db.WithoutChangeDetection(() =>
     {
-        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
+        var queued = 0;
+        foreach (var (incident, actor, action, detail) in batch.Audits)
         {
-            var queued = 0;
-            foreach (var (incident, actor, action, detail) in batch.Audits)
+            // Saved above, so the incident has its id; the notifications are saved and committed with the change.
+            queued += Notifications.Outbox.Enqueue(db, w, incident, action switch
             {
-                // Saved above, so the incident has its id; the notifications are saved and committed with the change.
-                queued += Notifications.Outbox.Enqueue(db, w, incident, action switch
-                {
-                    "incident.open" => "triggered",
-                    "incident.resolve" => "resolved",
-                    _ => "acknowledged",
-                }, time.GetUtcNow());
-                if (action == "incident.open" && Escalation.Escalations.Start(db, w, incident, time.GetUtcNow())) queued++;
-                db.AuditEvents.Add(new AuditEvent
-                {
-                    At = time.GetUtcNow(),
-                    Actor = actor,
-                    Action = action,
-                    Target = $"incident:{incident.Id}",
-                    Outcome = Security.AuditLog.Ok,
-                    Detail = workspace.Redact(JsonSerializer.Serialize(detail, Json.Options)),
-                });
-            }
-            return queued;
+                "incident.open" => "triggered",
+                "incident.resolve" => "resolved",
+                _ => "acknowledged",
+            }, time.GetUtcNow());
+            if (action == "incident.open" && Escalation.Escalations.Start(db, w, incident, time.GetUtcNow())) queued++;
+            db.AuditEvents.Add(new AuditEvent
+            {
+                At = time.GetUtcNow(),
+                Actor = actor,
+                Action = action,
+                Target = $"incident:{incident.Id}",
+                Outcome = Security.AuditLog.Ok,
+                Detail = workspace.Redact(JsonSerializer.Serialize(detail, Json.Options)),
+            });
         }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
-        }
-    }
+        return queued;
+    });
 
     /// <summary>What a batch of signals works on: its alerts and open incidents, tracked, kept current as it goes.</summary>
     private sealed class Batch

@@ -36,7 +36,7 @@ public sealed record HandoffNotice(string Schedule, string User, DateTimeOffset 
 public static class Outbox
 {
     public const string Pending = "pending";
-    public const string Sending = "sending";
+    public const string Sending = OutboxMessage.Sending;
     public const string Sent = "sent";
     public const string Failed = "failed";
     public const string Dead = "dead";

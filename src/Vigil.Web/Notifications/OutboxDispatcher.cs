@@ -51,10 +51,8 @@ public sealed class Paging(OutboxDispatcher outbox, Escalation.EscalationEngine 
         List<OutboxMessage>? rows = null;
         var escalated = false;
         var claim = db.ClaimAddedOutboxRows;
-        // Everything is saved: no look for changes first (it would compare every tracked entity with its snapshot).
-        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
+        // Everything is saved: no look for changes first.
+        db.WithoutChangeDetection(() =>
         {
             foreach (var entry in db.ChangeTracker.Entries())
             {
@@ -62,11 +60,7 @@ public sealed class Paging(OutboxDispatcher outbox, Escalation.EscalationEngine 
                 if (entry.Entity is OutboxMessage row && claim is { } c && row.ClaimedBy == c.By) (rows ??= []).Add(row);
                 else if (entry.Entity is Storage.Escalation) escalated = true;
             }
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
-        }
+        });
         if (rows is null) return escalated ? new Handoff([], true, null) : Handoff.None;
         return new Handoff(rows, escalated, new OutboxClaim(claim!.Value.By, claim.Value.Until));
     }
