@@ -139,6 +139,23 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Serve_on_a_port_already_taken_says_so_and_exits_1_without_a_crash()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-cli-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "vigil.yaml"),
+            "name: x\nservices:\n  - id: web\n    checks:\n      - { id: nightly, heartbeat: { period: 1d } }\n", TestContext.Current.CancellationToken);
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var (code, _, stderr) = await VigilProcess.RunAsync(NoEnv, "serve", "--workspace", dir, "--data", Path.Combine(dir, "data"), "--urls", $"http://127.0.0.1:{port}");
+        Assert.Equal(1, code);
+        Assert.Contains($"vigil: cannot start: Failed to bind to address http://127.0.0.1:{port}: address already in use.", stderr);
+        // Shutting down what had started (the check engine among it) must not crash on the way out.
+        Assert.DoesNotContain("Unhandled exception", stderr);
+        Assert.DoesNotContain("ObjectDisposedException", stderr);
+    }
+
+    [Fact]
     public async Task Demo_starts_from_any_folder_and_serves_the_bundled_workspace()
     {
         await using var vigil = VigilProcess.Start(NoEnv, "demo", "--urls", "http://127.0.0.1:0");

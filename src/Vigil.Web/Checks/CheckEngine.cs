@@ -92,15 +92,12 @@ public sealed class CheckEngineService(IServiceProvider services, WorkspaceState
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (scheduler is not null) await scheduler.DisposeAsync();
-        scheduler = null;
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => DisposeAsync().AsTask();
 
+    /// <summary>Stops the scheduler once, whoever asks first: the host stopping, or disposing after a failed start.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (scheduler is not null) await scheduler.DisposeAsync();
+        if (Interlocked.Exchange(ref scheduler, null) is { } running) await running.DisposeAsync();
     }
 }
 

@@ -42,6 +42,7 @@ public sealed class CheckScheduler : IAsyncDisposable
     private readonly Dictionary<(string Service, string Check), Entry> entries = [];
     private readonly List<(Entry Entry, DateTimeOffset Slot)> startHere = [];
     private readonly CancellationTokenSource stopping = new();
+    private int disposed;
     private readonly bool realClock;
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Under the gate: the dispatcher is in its wait, and someone asked it to look at the queue again.
@@ -321,8 +322,11 @@ public sealed class CheckScheduler : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the dispatcher and waits for it; a second call does nothing (a host that failed to start disposes
+    /// what it had started without stopping it first, and the engine is reachable both as itself and as a hosted service).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
         if (state is not null) state.Applied -= Reconcile;
         await stopping.CancelAsync().ConfigureAwait(false);
         Poke();
