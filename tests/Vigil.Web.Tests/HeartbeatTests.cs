@@ -27,6 +27,12 @@ public sealed class RecordingSink : ICheckResultSink
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<Task> PublishCommittedAsync(CheckResult result, CancellationToken ct)
+    {
+        Results.Enqueue(result);
+        return ValueTask.FromResult(Task.CompletedTask);
+    }
+
     public List<CheckResult> For(string check) => [.. Results.Where(r => r.CheckId == check)];
 }
 

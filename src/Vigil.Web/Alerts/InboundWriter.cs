@@ -18,7 +18,7 @@ public sealed class InboundItem(Core.Workspace.Integration integration, string f
 
     /// <summary>Completes once the event is committed (the sender may then get its 2xx), or fails.</summary>
     /// <remarks>Its continuation (answering the sender) runs where it is completed: the writer completes a whole batch
-    /// from one thread-pool work item (<see cref="InboundWriter.Release"/>), never on its own loop.</remarks>
+    /// from one thread-pool work item (<see cref="Hosting.WorkerThread.Release"/>), never on its own loop.</remarks>
     public TaskCompletionSource Stored { get; } = new();
 }
 
@@ -106,7 +106,7 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
                     {
                         await ResetSessionAsync();
                         log.LogError(one, "Could not store a {Format} event from integration {Integration}; its sender gets a 503 and may retry", item.Format, item.Integration.Id);
-                        ThreadPool.UnsafeQueueUserWorkItem(static failed => failed.Item.Stored.TrySetException(failed.Error), (Item: item, Error: one), preferLocal: false);
+                        Hosting.WorkerThread.Fail([item.Stored], one);
                     }
                 }
             }
@@ -118,18 +118,8 @@ public sealed class InboundWriter(IDbContextFactory<VigilDbContext> dbFactory, I
         foreach (var item in batch) item.Stored.TrySetCanceled(CancellationToken.None);
     }
 
-    /// <summary>
-    /// Answers a committed batch's senders from one thread-pool work item: one dispatch per batch instead of one per
-    /// request (on a busy two-core server those wake-ups cost more than the answers), and the writer's loop goes on at once.
-    /// </summary>
-    internal static void Release(List<InboundItem> batch)
-    {
-        var done = batch.ToArray();
-        ThreadPool.UnsafeQueueUserWorkItem(static items =>
-        {
-            foreach (var item in items) item.Stored.TrySetResult();
-        }, done, preferLocal: false);
-    }
+    /// <summary>Answers a committed batch's senders (<see cref="Hosting.WorkerThread.Release"/>).</summary>
+    private static void Release(List<InboundItem> batch) => Hosting.WorkerThread.Release([.. batch.Select(i => i.Stored)]);
 
     private async Task WriteAsync(List<InboundItem> batch, CancellationToken ct)
     {

@@ -48,8 +48,8 @@ public sealed class CheckResultWriter(
         "vigil_alert_incident_seconds", "From a check result that fires or resolves an alert reaching the writer to the incident change committed.",
         new Prometheus.HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5] });
 
-    // Each result with the time it was queued (Stopwatch ticks), for the alert latency.
-    private readonly Channel<(CheckResult Result, long Queued)> channel = Channel.CreateBounded<(CheckResult, long)>(new BoundedChannelOptions(options.Engine.WriterQueueCapacity)
+    // Each result with the time it was queued (Stopwatch ticks, for the alert latency) and who waits for its commit.
+    private readonly Channel<Queued> channel = Channel.CreateBounded<Queued>(new BoundedChannelOptions(options.Engine.WriterQueueCapacity)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
@@ -81,13 +81,27 @@ public sealed class CheckResultWriter(
 
     private long commits;
 
-    public async ValueTask PublishAsync(CheckResult result, CancellationToken ct)
+    public ValueTask PublishAsync(CheckResult result, CancellationToken ct) => QueueAsync(result, null, ct);
+
+    public async ValueTask<Task> PublishCommittedAsync(CheckResult result, CancellationToken ct)
     {
-        await channel.Writer.WriteAsync((result, Stopwatch.GetTimestamp()), ct);
+        // Completed from a thread-pool work item with the rest of its batch (WorkerThread.Release), not on the writer's thread.
+        var done = new TaskCompletionSource();
+        await QueueAsync(result, done, ct);
+        return done.Task;
+    }
+
+    /// <summary>A queued result: when it was queued (Stopwatch ticks) and the waiter for its commit, if any.</summary>
+    private readonly record struct Queued(CheckResult Result, long At, TaskCompletionSource? Waiter);
+
+    private async ValueTask QueueAsync(CheckResult result, TaskCompletionSource? waiter, CancellationToken ct)
+    {
+        await channel.Writer.WriteAsync(new Queued(result, Stopwatch.GetTimestamp(), waiter), ct);
         // Written before signalled: the writer, once woken, finds this result in the channel. A result that may change
-        // the check's status or fire or resolve its alert is committed at once; steady results wait for a fuller batch.
+        // the check's status or fire or resolve its alert is committed at once, and so is one whose sender waits for it;
+        // steady results wait for a fuller batch.
         var key = (result.ServiceId, result.CheckId);
-        if (!committed.TryGetValue(key, out var c) || c.Status != result.Status
+        if (waiter is not null || !committed.TryGetValue(key, out var c) || c.Status != result.Status
             || (Rules().Map.TryGetValue(key, out var rule) && AlertEvaluator.IsFailing(rule, result.Status) != c.Firing))
         {
             flushNow.TrySetResult();
@@ -124,57 +138,82 @@ public sealed class CheckResultWriter(
         await Retry("load check states", LoadStatesAsync, stoppingToken);
         var batch = new List<CheckResult>(BatchSize);
         var queued = new List<long>(BatchSize);
-        while (!stoppingToken.IsCancellationRequested)
+        var waiters = new List<TaskCompletionSource>();
+        try
         {
-            try
-            {
-                if (!await channel.Reader.WaitToReadAsync(stoppingToken)) return;
-                await LingerAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            batch.Clear();
-            queued.Clear();
-            while (batch.Count < BatchSize && channel.Reader.TryRead(out var r))
-            {
-                batch.Add(r.Result);
-                queued.Add(r.Queued);
-            }
-            var attempts = 0;
-            var backoff = TimeSpan.FromMilliseconds(250);
-            while (true)
+            while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
-                    foreach (var i in await WriteBatchAsync(batch, stoppingToken)) AlertLatency.Observe(Stopwatch.GetElapsedTime(queued[i]).TotalSeconds);
-                    break;
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    await ResetSessionAsync();
-                    if (++attempts >= MaxAttempts)
-                    {
-                        Interlocked.Add(ref dropped, batch.Count);
-                        log.LogError(e, "Dropped {Count} check results after {Attempts} failed attempts to store them", batch.Count, attempts);
-                        break;
-                    }
-                    log.LogWarning(e, "Storing {Count} check results failed (attempt {Attempt}); retrying in {Backoff}", batch.Count, attempts, backoff);
-                    try
-                    {
-                        await Task.Delay(backoff, options.Time, stoppingToken);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+                    if (!await channel.Reader.WaitToReadAsync(stoppingToken)) return;
+                    await LingerAsync(stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    break;
                 }
+                batch.Clear();
+                queued.Clear();
+                waiters.Clear();
+                while (batch.Count < BatchSize && channel.Reader.TryRead(out var r))
+                {
+                    batch.Add(r.Result);
+                    queued.Add(r.At);
+                    if (r.Waiter is not null) waiters.Add(r.Waiter);
+                }
+                if (!await WriteWithRetriesAsync(batch, queued, waiters, stoppingToken)) return;
+            }
+        }
+        finally
+        {
+            // Stopping: whoever waits for a result not stored gets an error at once (a ping's caller retries), and a
+            // result published after this is refused at once instead of waiting for a writer that is gone.
+            channel.Writer.TryComplete();
+            foreach (var waiter in waiters) waiter.TrySetCanceled(CancellationToken.None);
+            while (channel.Reader.TryRead(out var left)) left.Waiter?.TrySetCanceled(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Writes a batch, retrying with capped back-off; a batch still failing after <see cref="MaxAttempts"/> is
+    /// dropped (its waiters get the error). Returns false when stopping cut it short.</summary>
+    private async Task<bool> WriteWithRetriesAsync(List<CheckResult> batch, List<long> queued, List<TaskCompletionSource> waiters, CancellationToken stoppingToken)
+    {
+        var attempts = 0;
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            try
+            {
+                foreach (var i in await WriteBatchAsync(batch, stoppingToken)) AlertLatency.Observe(Stopwatch.GetElapsedTime(queued[i]).TotalSeconds);
+                if (waiters.Count > 0) WorkerThread.Release([.. waiters]);
+                waiters.Clear();
+                return true;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                await ResetSessionAsync();
+                if (++attempts >= MaxAttempts)
+                {
+                    Interlocked.Add(ref dropped, batch.Count);
+                    log.LogError(e, "Dropped {Count} check results after {Attempts} failed attempts to store them", batch.Count, attempts);
+                    if (waiters.Count > 0) WorkerThread.Fail([.. waiters], e);
+                    waiters.Clear();
+                    return true;
+                }
+                log.LogWarning(e, "Storing {Count} check results failed (attempt {Attempt}); retrying in {Backoff}", batch.Count, attempts, backoff);
+                try
+                {
+                    await Task.Delay(backoff, options.Time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
             }
         }
     }

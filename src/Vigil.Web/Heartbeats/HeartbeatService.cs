@@ -128,21 +128,32 @@ public sealed class HeartbeatService(
         db.ChangeTracker.Clear();
     }
 
-    /// <summary>Records a ping, once committed. Null when no heartbeat has this key.</summary>
-    /// <remarks>Pings queue for one writer loop that records what has queued up in one transaction
+    /// <summary>Records a ping; returns once it is committed and so is the result it reports, with the alert and incident
+    /// changes that result makes (a job told "OK" has its failure on record). Null when no heartbeat has this key.</summary>
+    /// <remarks>
+    /// <para>Pings queue for one writer loop that records what has queued up in one transaction
     /// (<see cref="ExecuteAsync"/>): measured with 32 jobs pinging at once, a transaction per request left the
-    /// requests' threads waiting for SQLite's write lock in turn, and the thread pool starved (p50 235 ms).</remarks>
+    /// requests' threads waiting for SQLite's write lock in turn, and the thread pool starved (p50 235 ms).</para>
+    /// <para>Answering only after the result's commit, not the ping's, also paces a burst of pings by what storing their
+    /// results costs: answered after the ping alone, 32 jobs sending failures one after another queued hundreds of
+    /// results, and so hundreds of new incidents, behind each other.</para>
+    /// </remarks>
     public async Task<PingOutcome?> PingAsync(string key, PingKind kind, int? exitCode, string? body, string? remoteAddress, CancellationToken ct)
     {
         var ping = new QueuedPing(key, kind, exitCode, string.IsNullOrEmpty(body) ? null : body, remoteAddress);
         await queue.Writer.WriteAsync(ping, ct);
-        return await ping.Done.Task;
+        var outcome = await ping.Done.Task;
+        if (ping.ResultCommitted is { } committed) await committed;
+        return outcome;
     }
 
-    /// <summary>A ping waiting to be recorded; <see cref="Done"/> completes after its commit (and its result is published).</summary>
+    /// <summary>A ping waiting to be recorded; <see cref="Done"/> completes after its commit, when its result is queued
+    /// (<see cref="ResultCommitted"/> then completes after the result's own commit).</summary>
     private sealed record QueuedPing(string Key, PingKind Kind, int? ExitCode, string? Body, string? RemoteAddress)
     {
         public TaskCompletionSource<PingOutcome?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task? ResultCommitted { get; set; }
     }
 
     private const int BatchSize = 500;
@@ -207,12 +218,21 @@ public sealed class HeartbeatService(
         while (queue.Reader.TryRead(out var left)) left.Done.TrySetCanceled(CancellationToken.None);
     }
 
-    /// <summary>After the commit: the results go to the check writer, in order, then the callers are answered.</summary>
+    /// <summary>After the commit: the results go to the check writer, in order, then the callers wait for their commit.</summary>
     private async Task FinishAsync(List<QueuedPing> batch, PingOutcome?[] outcomes, CancellationToken ct)
     {
-        foreach (var outcome in outcomes)
+        for (var i = 0; i < batch.Count; i++)
         {
-            if (outcome?.Result is { } result) await sink.PublishAsync(result, ct);
+            if (outcomes[i]?.Result is not { } result) continue;
+            try
+            {
+                batch[i].ResultCommitted = await sink.PublishCommittedAsync(result, ct);
+            }
+            catch (Exception e) when (e is System.Threading.Channels.ChannelClosedException or OperationCanceledException)
+            {
+                // The check writer has stopped: the caller gets an error (a 503) and retries.
+                batch[i].ResultCommitted = Task.FromException(e);
+            }
         }
         for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(outcomes[i]);
     }

@@ -73,9 +73,11 @@ public static class VigilHost
         builder.Services.AddVigilWorkspaceReload();
         builder.Services.AddVigilSecurity();
         builder.Services.AddVigilOpenApi();
+        // Hosted services stop in the reverse order: the heartbeats (pings and the late sweep, which publish results) and
+        // the demo (which pings) stop before the check engine's writer they publish to.
+        builder.Services.AddVigilChecks();
         builder.Services.AddVigilHeartbeats();
         if (options.Demo) builder.Services.AddVigilDemo();
-        builder.Services.AddVigilChecks();
         builder.Services.AddVigilIncidents();
         builder.Services.AddVigilAlerts();
         builder.Services.AddVigilInbound();

@@ -13,6 +13,25 @@ namespace Vigil.Web.Hosting;
 /// </remarks>
 public static class WorkerThread
 {
+    /// <summary>
+    /// Completes a committed batch's waiters from one thread-pool work item: their continuations (answering senders) run
+    /// there, not on the writer's thread, and it is one dispatch per batch instead of one per waiter (on a busy two-core
+    /// server those wake-ups cost more than the answers). The writer's loop goes on at once. Waiters should be created
+    /// without <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>, or each continuation is dispatched again.
+    /// </summary>
+    public static void Release(TaskCompletionSource[] waiters) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static items =>
+        {
+            foreach (var item in items) item.TrySetResult();
+        }, waiters, preferLocal: false);
+
+    /// <summary>Fails waiters as <see cref="Release"/> completes them, from one thread-pool work item.</summary>
+    public static void Fail(TaskCompletionSource[] waiters, Exception error) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static failed =>
+        {
+            foreach (var item in failed.Waiters) item.TrySetException(failed.Error);
+        }, (Waiters: waiters, Error: error), preferLocal: false);
+
     /// <summary>Starts <paramref name="loop"/> on a new background thread named <paramref name="name"/>; the task completes
     /// (or fails) with the loop.</summary>
     public static Task Run(string name, Func<Task> loop)

@@ -277,6 +277,52 @@ public abstract class CheckEngineTests(Db provider)
         Assert.Equal("down", (await ctx.CheckStates.SingleAsync(Ct)).Status);
     }
 
+    private const string PingedWorkspace = """
+        name: pinged
+        severities: [{ id: P2, respond_within: 30m, page: false }]
+        services:
+          - id: jobs
+            checks:
+              - { id: backup, heartbeat: { period: 1d, key: backup-key-0123456789 }, alert: { severity: P2, after: 1 } }
+        """;
+
+    [Fact]
+    public async Task A_ping_is_answered_once_its_result_and_the_incident_it_opens_are_committed_without_waiting_for_the_linger()
+    {
+        // A linger far longer than the test: a steady result would wait for it, unless its sender is waiting.
+        await using var host = await TestHost.StartAsync(PingedWorkspace, db: provider,
+            configure: o => o with { Engine = o.Engine with { WriterFlushInterval = TimeSpan.FromMinutes(10) } });
+        var writer = host.App.Services.GetRequiredService<CheckResultWriter>();
+        var factory = host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>();
+
+        using (var first = await host.Client.GetAsync("/ping/backup-key-0123456789", Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct))
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        // Steady (up again): answered at once all the same, and on record when answered.
+        using (var steady = await host.Client.GetAsync("/ping/backup-key-0123456789", Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct))
+            Assert.Equal(HttpStatusCode.OK, steady.StatusCode);
+        Assert.Equal(2, writer.Written);
+        using (var failed = await host.Client.GetAsync("/ping/backup-key-0123456789/fail", Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct))
+            Assert.Equal(HttpStatusCode.OK, failed.StatusCode);
+
+        // No waiting here: the answer came after the commit of the result, its state and its incident.
+        await using var db = await factory.CreateDbContextAsync(Ct);
+        Assert.Equal(3, await db.CheckResults.CountAsync(r => r.CheckId == "backup", Ct));
+        Assert.Equal("down", (await db.CheckStates.SingleAsync(s => s.CheckId == "backup", Ct)).Status);
+        var incident = await db.Incidents.SingleAsync(Ct);
+        Assert.Equal(("jobs/backup", "triggered"), (incident.DedupKey, incident.Status));
+    }
+
+    [Fact]
+    public async Task A_ping_whose_result_cannot_be_stored_any_more_gets_a_503_at_once()
+    {
+        await using var host = await TestHost.StartAsync(PingedWorkspace, db: provider);
+        using (var first = await host.Client.GetAsync("/ping/backup-key-0123456789", Ct)) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        // The check writer stops first (as if it had failed); the ping is recorded, its result cannot be, and the job hears so.
+        await host.App.Services.GetRequiredService<CheckResultWriter>().StopAsync(Ct);
+        using var r = await host.Client.GetAsync("/ping/backup-key-0123456789/fail", Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+    }
+
     [Fact]
     public async Task After_a_restart_rollups_resume_from_the_last_stored_bucket_and_catch_up_each_bucket_once()
     {

@@ -81,6 +81,12 @@ internal sealed class CollectingSink : ICheckResultSink
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<Task> PublishCommittedAsync(CheckResult result, CancellationToken ct)
+    {
+        Results.Enqueue(result);
+        return ValueTask.FromResult(Task.CompletedTask);
+    }
+
     public List<CheckResult> For(string check) => [.. Results.Where(r => r.CheckId == check).OrderBy(r => r.ScheduledFor)];
 }
 
