@@ -327,7 +327,7 @@ public sealed class HeartbeatTests
             await hold.RollbackAsync(Ct);
         }
         Assert.NotNull(await pings[0]);
-        Assert.Contains("refused by a test trigger", (await Assert.ThrowsAsync<DbUpdateException>(() => pings[1])).InnerException!.Message, StringComparison.Ordinal);
+        Assert.Contains("refused by a test trigger", (await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => pings[1])).Message, StringComparison.Ordinal);
         Assert.NotNull(await pings[2]);
         Assert.Equal(["first", "third"], (await host.PingsAsync(backup)).Select(p => p.Body));
         Assert.Empty(await host.PingsAsync("nightly-key-0123"));
