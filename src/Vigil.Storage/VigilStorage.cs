@@ -95,6 +95,10 @@ public static class VigilStorage
         return services;
     }
 
+    /// <summary>On SQLite, the WAL pages (4 KB each) past which a commit checkpoints by itself (SQLite's default is 1,000):
+    /// below it checkpoints are the server's background work.</summary>
+    public const int SqliteAutoCheckpointPages = 10_000;
+
     /// <summary>Applies pending migrations at startup (see <see cref="MigrateAsync(VigilDbContext, CancellationToken)"/>).</summary>
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
     {

@@ -70,6 +70,8 @@ public static class VigilHost
         builder.Services.ConfigureHttpJsonOptions(j => Json.Configure(j.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddVigilStorage(storage);
+        builder.Services.AddSingleton<WalCheckpointer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WalCheckpointer>());
         builder.Services.AddVigilWorkspaceReload();
         builder.Services.AddVigilSecurity();
         builder.Services.AddVigilOpenApi();
