@@ -128,6 +128,14 @@ async Task SeriesAsync(string name, List<Trigger> triggers, int count)
     var arrived = burst.Where(t => Arrival(t.Key).Task.IsCompletedSuccessfully).ToList();
     Report($"{name}, {burst.Count} at once", [.. arrived.Select(t => Stopwatch.GetElapsedTime(sentAt[t.Key], Arrival(t.Key).Task.Result).TotalMilliseconds)],
         burst.Count - arrived.Count);
+    // Where the tail is: the first 32 triggers (the senders' first round) against the rest, in the order they were sent.
+    var bySendOrder = arrived.OrderBy(t => sentAt[t.Key]).Select(t => Stopwatch.GetElapsedTime(sentAt[t.Key], Arrival(t.Key).Task.Result).TotalMilliseconds).ToList();
+    if (bySendOrder.Count > 64)
+    {
+        var rest = bySendOrder.Skip(32).Order().ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  by send order: the first 32 mean {bySendOrder.Take(32).Average():F1} ms; the other {rest.Count} p50={rest[rest.Count / 2]:F1} ms p99={rest[Math.Min(rest.Count - 1, (int)(rest.Count * 0.99))]:F1} ms"));
+    }
 }
 
 async Task CurlAsync(Trigger t)
