@@ -21,6 +21,8 @@ public sealed class HeartbeatMonitor(HeartbeatService heartbeats, WorkspaceState
     {
         // Generated keys must exist before the first ping can arrive.
         await heartbeats.SyncAsync(state.Current, cancellationToken);
+        // Nothing sweeps or pings yet: the one moment a claim without its result can be told from one in flight.
+        await heartbeats.ReclaimUnreportedLateAsync(cancellationToken);
         state.Applied += OnApplied;
         await base.StartAsync(cancellationToken);
     }

@@ -450,6 +450,27 @@ public sealed class HeartbeatService(
         return count;
     }
 
+    /// <summary>
+    /// At startup, before the first sweep and before the server takes pings: a heartbeat the sweep claimed as late
+    /// (<c>down</c>, past its deadline) whose down result never reached its check's state (the process died between the
+    /// claim's commit and the result's) is made claimable again, so the sweep reports it now instead of never. The check
+    /// writer is the record: its state says whether the result was stored. (A ping's failure lost the same way is not
+    /// touched: its caller got no answer and retries.)
+    /// </summary>
+    /// <returns>How many heartbeats were made claimable again.</returns>
+    public async Task<int> ReclaimUnreportedLateAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var down = Sql.Status(CheckStatus.Down);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var reclaimed = await db.Heartbeats
+            .Where(h => h.State == StateDown && h.NextDueAt != null && h.NextDueAt <= now
+                        && !db.CheckStates.Any(c => c.ServiceId == h.ServiceId && c.CheckId == h.CheckId && c.Status == down))
+            .ExecuteUpdateAsync(u => u.SetProperty(h => h.State, h => h.LastPingAt == null ? StateNew : StateUp), ct);
+        if (reclaimed > 0) log.LogWarning("{Count} late heartbeats claimed before a crash had no result stored; they are reported again now", reclaimed);
+        return reclaimed;
+    }
+
     /// <summary>The ping keys of a service's heartbeat checks, by check id.</summary>
     public async Task<Dictionary<string, string>> KeysAsync(string serviceId, CancellationToken ct)
     {

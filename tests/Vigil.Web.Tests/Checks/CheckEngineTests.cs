@@ -324,6 +324,46 @@ public abstract class CheckEngineTests(Db provider)
     }
 
     [Fact]
+    public async Task A_late_heartbeat_claimed_just_before_a_crash_is_reported_after_the_restart()
+    {
+        var dir = Directory.CreateTempSubdirectory("vigil-ws-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "vigil.yaml"), PingedWorkspace, Ct);
+        string? database = null;
+        Func<ValueTask> drop = () => ValueTask.CompletedTask;
+        if (provider == Db.Postgres) (database, drop) = await TestHost.CreatePostgresDatabaseAsync();
+        try
+        {
+            await using (var host = await TestHost.StartAsync(db: provider, workspaceDirectory: dir, database: database))
+            {
+                // What a crash between the sweep's claim and the commit of its result leaves: the heartbeat down and past
+                // its deadline, its check never told. (A sweep does not claim a heartbeat that is down already.)
+                await using var db = await host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>().CreateDbContextAsync(Ct);
+                Assert.Equal(1, await db.Heartbeats.Where(h => h.CheckId == "backup")
+                    .ExecuteUpdateAsync(u => u.SetProperty(h => h.State, "down").SetProperty(h => h.NextDueAt, DateTimeOffset.UtcNow.AddHours(-1)), Ct));
+                await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+                Assert.Empty(await db.Incidents.ToListAsync(Ct));
+            }
+            await using (var host = await TestHost.StartAsync(db: provider, workspaceDirectory: dir, database: database))
+            {
+                var factory = host.App.Services.GetRequiredService<IDbContextFactory<VigilDbContext>>();
+                Assert.True(await TestHost.EventuallyAsync(async () =>
+                {
+                    await using var db = await factory.CreateDbContextAsync(Ct);
+                    return await db.Incidents.AnyAsync(i => i.DedupKey == "jobs/backup", Ct);
+                }), "the late heartbeat opened its incident after the restart");
+                await using var check = await factory.CreateDbContextAsync(Ct);
+                Assert.Equal("down", (await check.CheckStates.SingleAsync(c => c.CheckId == "backup", Ct)).Status);
+                Assert.Equal("down", (await check.Heartbeats.SingleAsync(h => h.CheckId == "backup", Ct)).State);
+                Assert.Contains("late", (await check.CheckResults.SingleAsync(r => r.CheckId == "backup", Ct)).Message, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            await drop();
+        }
+    }
+
+    [Fact]
     public async Task After_a_restart_rollups_resume_from_the_last_stored_bucket_and_catch_up_each_bucket_once()
     {
         var now = DateTimeOffset.UtcNow;
