@@ -136,9 +136,8 @@ public sealed class CheckResultWriter(
     private async Task LoopAsync(CancellationToken stoppingToken)
     {
         await Retry("load check states", LoadStatesAsync, stoppingToken);
-        var batch = new List<CheckResult>(BatchSize);
-        var queued = new List<long>(BatchSize);
-        var waiters = new List<TaskCompletionSource>();
+        // What was taken from the channel and not yet written (or dropped): emptied as soon as it is.
+        var batch = new List<Queued>(BatchSize);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -152,16 +151,9 @@ public sealed class CheckResultWriter(
                 {
                     break;
                 }
+                while (batch.Count < BatchSize && channel.Reader.TryRead(out var r)) batch.Add(r);
+                if (!await WriteWithRetriesAsync(batch, stoppingToken)) return;
                 batch.Clear();
-                queued.Clear();
-                waiters.Clear();
-                while (batch.Count < BatchSize && channel.Reader.TryRead(out var r))
-                {
-                    batch.Add(r.Result);
-                    queued.Add(r.At);
-                    if (r.Waiter is not null) waiters.Add(r.Waiter);
-                }
-                if (!await WriteWithRetriesAsync(batch, queued, waiters, stoppingToken)) return;
             }
         }
         finally
@@ -169,24 +161,25 @@ public sealed class CheckResultWriter(
             // Stopping: whoever waits for a result not stored gets an error at once (a ping's caller retries), and a
             // result published after this is refused at once instead of waiting for a writer that is gone.
             channel.Writer.TryComplete();
-            foreach (var waiter in waiters) waiter.TrySetCanceled(CancellationToken.None);
+            foreach (var left in batch) left.Waiter?.TrySetCanceled(CancellationToken.None);
             while (channel.Reader.TryRead(out var left)) left.Waiter?.TrySetCanceled(CancellationToken.None);
         }
     }
 
     /// <summary>Writes a batch, retrying with capped back-off; a batch still failing after <see cref="MaxAttempts"/> is
     /// dropped (its waiters get the error). Returns false when stopping cut it short.</summary>
-    private async Task<bool> WriteWithRetriesAsync(List<CheckResult> batch, List<long> queued, List<TaskCompletionSource> waiters, CancellationToken stoppingToken)
+    private async Task<bool> WriteWithRetriesAsync(List<Queued> batch, CancellationToken stoppingToken)
     {
+        var results = batch.ConvertAll(q => q.Result);
+        var waiters = batch.Where(q => q.Waiter is not null).Select(q => q.Waiter!).ToArray();
         var attempts = 0;
         var backoff = TimeSpan.FromMilliseconds(250);
         while (true)
         {
             try
             {
-                foreach (var i in await WriteBatchAsync(batch, stoppingToken)) AlertLatency.Observe(Stopwatch.GetElapsedTime(queued[i]).TotalSeconds);
-                if (waiters.Count > 0) WorkerThread.Release([.. waiters]);
-                waiters.Clear();
+                foreach (var i in await WriteBatchAsync(results, stoppingToken)) AlertLatency.Observe(Stopwatch.GetElapsedTime(batch[i].At).TotalSeconds);
+                if (waiters.Length > 0) WorkerThread.Release(waiters);
                 return true;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -196,8 +189,7 @@ public sealed class CheckResultWriter(
                 {
                     Interlocked.Add(ref dropped, batch.Count);
                     log.LogError(e, "Dropped {Count} check results after {Attempts} failed attempts to store them", batch.Count, attempts);
-                    if (waiters.Count > 0) WorkerThread.Fail([.. waiters], e);
-                    waiters.Clear();
+                    if (waiters.Length > 0) WorkerThread.Fail(waiters, e);
                     return true;
                 }
                 log.LogWarning(e, "Storing {Count} check results failed (attempt {Attempt}); retrying in {Backoff}", batch.Count, attempts, backoff);

@@ -325,13 +325,13 @@ public sealed class HeartbeatService(
                 }
             }
             var outcomes = new PingOutcome?[batch.Count];
-            var changed = new List<StoredHeartbeat>();
+            var changed = new HashSet<StoredHeartbeat>();
             for (var i = 0; i < batch.Count; i++)
             {
                 if (!rows.TryGetValue(batch[i].Key, out var row) || Find(workspace, row) is not { } found) continue;
                 var (outcome, ping) = Apply(row, found.Spec, batch[i], workspace, now);
                 outcomes[i] = outcome;
-                if (!changed.Contains(row)) changed.Add(row);
+                changed.Add(row);
                 Sql.Set(insert, "@k", ping.Key);
                 Sql.Set(insert, "@at", Sql.Time(Sqlite, ping.At));
                 Sql.Set(insert, "@kind", ping.Kind);

@@ -97,6 +97,7 @@ public sealed class OutboxDispatcher(
     IncidentStore store,
     ChannelSenders senders,
     ActionLinks links,
+    StorageProvider storage,
     TimeProvider time,
     ILogger<OutboxDispatcher> log) : DueWorker(time, log, "Delivering notifications")
 {
@@ -124,7 +125,6 @@ public sealed class OutboxDispatcher(
     private Task? recorder;
     private int scanWanted = 1;
     private bool releasedDead;
-    private bool? recordsToSqlite;
     private long claims;
     private DateTimeOffset nextScan = DateTimeOffset.MinValue;
 
@@ -409,8 +409,8 @@ public sealed class OutboxDispatcher(
         // Two statements reused for the batch's rows, not EF: measured in a burst of new incidents, recording outcomes
         // through ExecuteUpdate and tracked timeline entries took a tenth of Vigil's CPU.
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        // Asked once: on a new context it resolves the context's services, a fifth of this loop's time in a burst.
-        var sqlite = recordsToSqlite ??= db.Database.IsSqlite();
+        // From the configuration, not the context: asking a new context resolved its services, a fifth of this loop's time in a burst.
+        var sqlite = storage.Kind == StorageKind.Sqlite;
         await db.Database.OpenConnectionAsync(ct);
         var connection = db.Database.GetDbConnection();
         await using var tx = await connection.BeginTransactionAsync(ct);
