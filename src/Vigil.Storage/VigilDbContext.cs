@@ -56,14 +56,28 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
-        BeforeSave();
-        return base.SaveChanges(acceptAllChangesOnSuccess);
+        var detecting = BeforeSave();
+        try
+        {
+            return base.SaveChanges(acceptAllChangesOnSuccess);
+        }
+        finally
+        {
+            ChangeTracker.AutoDetectChangesEnabled = detecting;
+        }
     }
 
-    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
-        BeforeSave();
-        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        var detecting = BeforeSave();
+        try
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+        finally
+        {
+            ChangeTracker.AutoDetectChangesEnabled = detecting;
+        }
     }
 
     /// <summary>
@@ -72,6 +86,15 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
     /// afterwards would cost the writer a statement per batch.
     /// </summary>
     public (string By, DateTimeOffset Until)? ClaimAddedOutboxRows { get; set; }
+
+    /// <summary>Claims an outbox row about to be inserted, when <see cref="ClaimAddedOutboxRows"/> says to.</summary>
+    public void ClaimIfSet(OutboxMessage row)
+    {
+        if (ClaimAddedOutboxRows is not { } claim) return;
+        row.State = OutboxMessage.Sending;
+        row.ClaimedBy = claim.By;
+        row.ClaimedUntil = claim.Until;
+    }
 
     /// <summary>
     /// Runs <paramref name="work"/> with EF's automatic change detection off (as it was, after). Each look at the tracked
@@ -99,27 +122,30 @@ public sealed class VigilDbContext(DbContextOptions<VigilDbContext> options) : D
         return true;
     });
 
-    /// <summary>Bumps modified incidents' versions and claims added outbox rows (<see cref="ClaimAddedOutboxRows"/>), in one
-    /// pass after one look for changes.</summary>
-    private void BeforeSave()
+    /// <summary>
+    /// Bumps modified incidents' versions and claims added outbox rows (<see cref="ClaimAddedOutboxRows"/>), in one pass
+    /// after one look for changes. Leaves automatic change detection off for the save itself, which would otherwise look
+    /// again (every tracked entity compared with its snapshot, twice per save): a version is bumped through the tracker, so
+    /// it is seen without a look. Returns whether detection was on, for the caller to restore.
+    /// </summary>
+    private bool BeforeSave()
     {
-        if (ChangeTracker.AutoDetectChangesEnabled) ChangeTracker.DetectChanges();
-        WithoutChangeDetection(() =>
+        var detecting = ChangeTracker.AutoDetectChangesEnabled;
+        if (detecting) ChangeTracker.DetectChanges();
+        ChangeTracker.AutoDetectChangesEnabled = false;
+        foreach (var entry in ChangeTracker.Entries())
         {
-            foreach (var entry in ChangeTracker.Entries())
+            if (entry.Entity is Incident incident && entry.State == EntityState.Modified)
             {
-                if (entry.Entity is Incident incident && entry.State == EntityState.Modified)
-                {
-                    incident.Version++;
-                }
-                else if (entry.Entity is OutboxMessage row && entry.State == EntityState.Added && ClaimAddedOutboxRows is { } claim)
-                {
-                    row.State = OutboxMessage.Sending;
-                    row.ClaimedBy = claim.By;
-                    row.ClaimedUntil = claim.Until;
-                }
+                entry.Property(nameof(Incident.Version)).CurrentValue = incident.Version + 1;
             }
-        });
+            else if (entry.Entity is OutboxMessage row && entry.State == EntityState.Added)
+            {
+                // Added: inserted with every current value, so a plain assignment is saved.
+                ClaimIfSet(row);
+            }
+        }
+        return detecting;
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

@@ -53,7 +53,8 @@ internal abstract class WriterSession : IAsyncDisposable
         try
         {
             paging.ClaimOnSave(Db);
-            return await incidents.ApplyAsync(Db, signals, plan, ct) > 0 ? Notifications.Paging.Collect(Db) : Notifications.Handoff.None;
+            if (Sqlite) rows ??= new Incidents.IncidentRows(Connection);
+            return await incidents.ApplyAsync(Db, signals, plan, rows, ct) > 0 ? Notifications.Paging.Collect(Db) : Notifications.Handoff.None;
         }
         finally
         {
@@ -78,12 +79,16 @@ internal abstract class WriterSession : IAsyncDisposable
         return null;
     }
 
+    // The inserts of the rows incidents add (SQLite), prepared on the first batch that applies signals.
+    private Incidents.IncidentRows? rows;
+
     /// <summary>The session's prepared statements.</summary>
     protected abstract IEnumerable<DbCommand> Statements { get; }
 
     public async ValueTask DisposeAsync()
     {
         foreach (var statement in Statements) await statement.DisposeAsync();
+        if (rows is not null) await rows.DisposeAsync();
         await Db.DisposeAsync();
     }
 }

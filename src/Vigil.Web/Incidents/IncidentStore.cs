@@ -35,14 +35,15 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
     /// opens, resolves or has acknowledged by a sender are recorded in the audit log too, with the source as the actor,
     /// their services' channels are notified (queued in the outbox) and paging incidents start their escalation. Returns
     /// how many notifications and escalations that queued: after committing, the caller wakes <see cref="Notifications.Paging"/>
-    /// when there are some.
+    /// when there are some. With <paramref name="rows"/> (a writer's, on SQLite) the rows it adds are inserted by its
+    /// prepared statements, the rest by EF.
     /// </summary>
     /// <remarks>
     /// A batch costs a few queries whatever its size: the alerts it names, the open incidents of its dedup keys and of
     /// those alerts, and the active silences are loaded (tracked) first; every decision is then made on those entities
     /// in memory, and everything is saved together, the audit records (which need the new incidents' ids) right after.
     /// </remarks>
-    public async Task<int> ApplyAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, SignalPlan? looked, CancellationToken ct)
+    public async Task<int> ApplyAsync(VigilDbContext db, IReadOnlyList<AlertSignal> signals, SignalPlan? looked, IncidentRows? rows, CancellationToken ct)
     {
         if (signals.Count == 0) return 0;
         var batch = await Batch.LoadAsync(db, signals, time.GetUtcNow(), looked, ct);
@@ -70,12 +71,14 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
                     break;
             }
         }
-        await db.SaveChangesAsync(ct);
+        await SaveAsync(db, rows, ct);
         if (batch.Audits.Count == 0) return 0;
         var queued = QueueAndAudit(db, w, batch);
-        await db.SaveChangesAsync(ct);
+        await SaveAsync(db, rows, ct);
         return queued;
     }
+
+    private static Task SaveAsync(VigilDbContext db, IncidentRows? rows, CancellationToken ct) => rows is null ? db.SaveChangesAsync(ct) : rows.SaveAsync(db, ct);
 
     /// <summary>For each incident the batch opened, resolved or had acknowledged: its notifications, its escalation and its audit record (added, not saved).</summary>
     /// <remarks>It only adds rows, so automatic change detection is off meanwhile: with it on, each look at the outbox's
