@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -23,9 +24,19 @@ public sealed class Silences(IDbContextFactory<VigilDbContext> dbFactory, TimePr
     /// <summary>The silences in force at <paramref name="at"/>, with their matchers.</summary>
     public static async Task<List<(long Id, IReadOnlyList<SilenceMatcher> Matchers)>> ActiveAsync(VigilDbContext db, DateTimeOffset at, CancellationToken ct)
     {
-        var rows = await db.Silences.AsNoTracking().Where(s => s.StartsAt <= at && s.EndsAt > at).Select(s => new { s.Id, s.Matchers }).ToListAsync(ct);
-        return [.. rows.Select(r => (r.Id, Parse(r.Matchers)))];
+        var active = new List<(long, IReadOnlyList<SilenceMatcher>)>();
+        var query = ActiveRows.GetValue(db.Model, static _ => EF.CompileAsyncQuery(
+            (VigilDbContext c, DateTimeOffset t) => c.Silences.AsNoTracking().Where(s => s.StartsAt <= t && s.EndsAt > t).Select(s => new ActiveRow(s.Id, s.Matchers))));
+        await foreach (var row in query(db, at).WithCancellation(ct)) active.Add((row.Id, Parse(row.Matchers)));
+        return active;
     }
+
+    // Compiled once per model (a compiled query serves one; SQLite's and PostgreSQL's differ): the writers read the
+    // active silences for every batch that fires alerts, and translating the LINQ query each time was ~12% of the
+    // inbound writer's thread in a burst of new incidents (perf).
+    private static readonly ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel, Func<VigilDbContext, DateTimeOffset, IAsyncEnumerable<ActiveRow>>> ActiveRows = new();
+
+    private sealed record ActiveRow(long Id, string Matchers);
 
     /// <summary>Why an alert with these labels on this service pages nobody now (a window, or one of the active silences read by <see cref="ActiveAsync"/>), or null.</summary>
     public static string? Reason(WorkspaceModel w, string? serviceId, IReadOnlyDictionary<string, string> labels, DateTimeOffset at, IEnumerable<(long Id, IReadOnlyList<SilenceMatcher> Matchers)> active)

@@ -55,14 +55,14 @@ public sealed class IncidentRows : IAsyncDisposable
 
     /// <summary>
     /// Saves what <paramref name="db"/> tracks, in its current transaction: the added rows here, then EF's own save for
-    /// the rest.
+    /// the rest. Looks for changes first unless the context's automatic detection is off (as for <c>SaveChanges</c>).
     /// </summary>
     public async Task SaveAsync(VigilDbContext db, CancellationToken ct)
     {
         var tx = db.Database.CurrentTransaction?.GetDbTransaction();
-        db.ChangeTracker.DetectChanges();
-        // Detected once: each look at the tracker (and each state change below) would otherwise compare every tracked entity again.
         var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
+        // Detected once: each look at the tracker (and each state change below) would otherwise compare every tracked entity again.
+        if (detecting) db.ChangeTracker.DetectChanges();
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         try
         {

@@ -71,14 +71,30 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
                     break;
             }
         }
-        await SaveAsync(db, rows, ct);
+        await SaveAsync(db, rows, detect: true, ct);
         if (batch.Audits.Count == 0) return 0;
         var queued = QueueAndAudit(db, w, batch);
-        await SaveAsync(db, rows, ct);
+        await SaveAsync(db, rows, detect: false, ct);
         return queued;
     }
 
-    private static Task SaveAsync(VigilDbContext db, IncidentRows? rows, CancellationToken ct) => rows is null ? db.SaveChangesAsync(ct) : rows.SaveAsync(db, ct);
+    /// <summary>Saves the unit of work, through <paramref name="rows"/> when there is one. With <paramref name="detect"/>
+    /// false (only rows added since the last save, which <c>Add</c> tracks at once) the save skips the look for changes
+    /// through every entity the context tracks.</summary>
+    private static async Task SaveAsync(VigilDbContext db, IncidentRows? rows, bool detect, CancellationToken ct)
+    {
+        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = detect && detecting;
+        try
+        {
+            if (rows is null) await db.SaveChangesAsync(ct);
+            else await rows.SaveAsync(db, ct);
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
+        }
+    }
 
     /// <summary>For each incident the batch opened, resolved or had acknowledged: its notifications, its escalation and its audit record (added, not saved).</summary>
     /// <remarks>It only adds rows, so automatic change detection is off meanwhile: with it on, each look at the outbox's
