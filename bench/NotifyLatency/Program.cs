@@ -13,7 +13,10 @@
 //   - heartbeat: GET /ping/KEY/fail, a failing check result at once (the check has alert: { after: 1 }); at most 250
 //     each way, since Vigil takes 600 pings a minute from one address.
 // One at a time, each trigger is sent by a new curl process, as ../shared/bench/run-alertmanager-latency.sh does, so
-// both sides pay the same client cost. Prints p50/p90/p99/max per series.
+// both sides pay the same client cost. Prints p50/p90/p99/max per series. Each series starts after 2 s of quiet, so it
+// measures its own events, not the previous series' trailing work (a burst's outcomes recorded, the JIT's tier-up of
+// code the burst made hot); measured without the pause, a heartbeat series started right after the PagerDuty burst had
+// its slowest events in its first half second, while a thread compiling at tier 1 took 60-80% of a core.
 //
 // With --alertmanager, the same two series are taken against Alertmanager: POST /api/v2/alerts with a new `instance`
 // label each time (a new group, sent at once with group_wait: 0s) to the same receiver, matched by that label.
@@ -83,6 +86,7 @@ async Task SeriesAsync(string name, List<Trigger> triggers, int count)
 {
     var latencies = new List<double>();
     var missing = 0;
+    await Task.Delay(TimeSpan.FromSeconds(2));
     foreach (var t in triggers.Take(count))
     {
         var sent = Stopwatch.GetTimestamp();
@@ -95,6 +99,7 @@ async Task SeriesAsync(string name, List<Trigger> triggers, int count)
     Report($"{name}, one at a time", latencies, missing);
 
     var burst = triggers.Skip(count).Take(count).ToList();
+    await Task.Delay(TimeSpan.FromSeconds(2));
     // The 32 senders' connections are opened (and this process's HTTP client warmed) before the clock starts: measured
     // cold, the burst's first 32 triggers reached the server 75-85 ms after being stamped, all of it spent here.
     var probe = target + (routingKey == "--alertmanager" ? "/-/ready" : "/health");
