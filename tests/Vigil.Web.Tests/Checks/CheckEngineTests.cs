@@ -124,7 +124,10 @@ public abstract class CheckEngineTests(Db provider)
     {
         await using var host = await TestHost.StartAsync(db: provider);
         var sink = host.App.Services.GetRequiredService<ICheckResultSink>();
-        var minute = new DateTimeOffset(2026, 11, 22, 10, 7, 0, TimeSpan.Zero);
+        // Two hours ago, within the raw results' retention (7 days): the host's own upkeep deletes older results, so a
+        // fixed date stopped working once it was a week old (it raced with the first retention pass).
+        var now = DateTimeOffset.UtcNow;
+        var minute = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 7, 0, TimeSpan.Zero).AddHours(-2);
         // Latencies 1..100 ms, shuffled: p50 = 50, p95 = 95, p99 = 99. Every 10th is down, every 25th degraded.
         foreach (var i in Enumerable.Range(1, 100).OrderBy(i => (i * 37) % 101))
         {
