@@ -55,52 +55,42 @@ public sealed class IncidentRows : IAsyncDisposable
 
     /// <summary>
     /// Saves what <paramref name="db"/> tracks, in its current transaction: the added rows here, then EF's own save for
-    /// the rest. Looks for changes first unless the context's automatic detection is off (as for <c>SaveChanges</c>).
+    /// the rest. The caller has looked for changes already and turned automatic detection off (<see cref="IncidentStore"/>
+    /// does both): each look at the tracker, and each state change below, would otherwise compare every tracked entity again.
     /// </summary>
     public async Task SaveAsync(VigilDbContext db, CancellationToken ct)
     {
         var tx = db.Database.CurrentTransaction?.GetDbTransaction();
-        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
-        // Detected once: each look at the tracker (and each state change below) would otherwise compare every tracked entity again.
-        if (detecting) db.ChangeTracker.DetectChanges();
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
+        if (Added(db) is { Count: > 0 } added)
         {
-            if (Added(db) is { Count: > 0 } added)
+            foreach (var s in Statements) s.Transaction = tx;
+            // Referenced rows first: each insert's id reaches the rows that refer to it before they are written.
+            await InsertAsync<Incident>(added, incident, (c, i) =>
             {
-                foreach (var s in Statements) s.Transaction = tx;
-                // Referenced rows first: each insert's id reaches the rows that refer to it before they are written.
-                await InsertAsync<Incident>(added, incident, (c, i) =>
-                {
-                    Set(c, i.Title, i.Summary, i.ServiceId, i.Severity, i.Status, i.DedupKey, i.Assignee, Time(i.OpenedAt), Time(i.AcknowledgedAt),
-                        Time(i.AckDueAt), Time(i.ResponseMissedAt), Time(i.ResolvedAt), i.RunbookPath, i.RunbookSection, i.Suppressed, i.Version);
-                }, ct);
-                await InsertAsync<IncidentTimelineEntry>(added, entry, (c, t) => Set(c, Referenced(t.IncidentId), Time(t.At), t.Kind, t.Actor, t.Text, t.Data), ct);
-                await InsertAsync<Alert>(added, alert, (c, a) =>
-                {
-                    Set(c, a.Source, a.IntegrationId, a.Fingerprint, a.DedupKey, a.ServiceId, a.Severity, a.Status, a.Summary, a.Details, a.Labels,
-                        Time(a.StartedAt), Time(a.EndedAt), Time(a.LastEventAt), a.IncidentId is { } id ? Referenced(id) : null);
-                }, ct);
-                await InsertAsync<OutboxMessage>(added, outbox, (c, o) =>
-                {
-                    db.ClaimIfSet(o);
-                    Set(c, o.EventKey, o.ChannelId, o.Target, o.Kind, o.Payload, o.State, o.Attempts, Time(o.NextAttemptAt), o.LastError, Time(o.CreatedAt),
-                        Time(o.SentAt), o.ClaimedBy, Time(o.ClaimedUntil));
-                }, ct);
-                await InsertAsync<Storage.Escalation>(added, escalation, (c, e) =>
-                {
-                    Set(c, Referenced(e.IncidentId), e.PolicyId, e.StepIndex, e.RepeatCount, e.State, Time(e.DueAt), e.ClaimedBy, Time(e.ClaimedUntil));
-                }, ct);
-                await InsertAsync<AuditEvent>(added, audit, (c, a) => Set(c, Time(a.At), a.Actor, a.Action, a.Target, a.RemoteAddress, a.Outcome, a.Detail), ct);
-            }
-            // A burst of new incidents leaves EF nothing to save, and a save would still look through every tracked entity.
-            // Changes are detected already (the inserts above went through the tracker), so the save needn't look again.
-            if (Pending(db)) await db.SaveChangesAsync(ct);
+                Set(c, i.Title, i.Summary, i.ServiceId, i.Severity, i.Status, i.DedupKey, i.Assignee, Time(i.OpenedAt), Time(i.AcknowledgedAt),
+                    Time(i.AckDueAt), Time(i.ResponseMissedAt), Time(i.ResolvedAt), i.RunbookPath, i.RunbookSection, i.Suppressed, i.Version);
+            }, ct);
+            await InsertAsync<IncidentTimelineEntry>(added, entry, (c, t) => Set(c, Referenced(t.IncidentId), Time(t.At), t.Kind, t.Actor, t.Text, t.Data), ct);
+            await InsertAsync<Alert>(added, alert, (c, a) =>
+            {
+                Set(c, a.Source, a.IntegrationId, a.Fingerprint, a.DedupKey, a.ServiceId, a.Severity, a.Status, a.Summary, a.Details, a.Labels,
+                    Time(a.StartedAt), Time(a.EndedAt), Time(a.LastEventAt), a.IncidentId is { } id ? Referenced(id) : null);
+            }, ct);
+            await InsertAsync<OutboxMessage>(added, outbox, (c, o) =>
+            {
+                db.ClaimIfSet(o);
+                Set(c, o.EventKey, o.ChannelId, o.Target, o.Kind, o.Payload, o.State, o.Attempts, Time(o.NextAttemptAt), o.LastError, Time(o.CreatedAt),
+                    Time(o.SentAt), o.ClaimedBy, Time(o.ClaimedUntil));
+            }, ct);
+            await InsertAsync<Storage.Escalation>(added, escalation, (c, e) =>
+            {
+                Set(c, Referenced(e.IncidentId), e.PolicyId, e.StepIndex, e.RepeatCount, e.State, Time(e.DueAt), e.ClaimedBy, Time(e.ClaimedUntil));
+            }, ct);
+            await InsertAsync<AuditEvent>(added, audit, (c, a) => Set(c, Time(a.At), a.Actor, a.Action, a.Target, a.RemoteAddress, a.Outcome, a.Detail), ct);
         }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
-        }
+        // A burst of new incidents leaves EF nothing to save, and a save would still look through every tracked entity.
+        // It needn't look for changes either: the inserts above went through the tracker.
+        if (Pending(db)) await db.SaveChangesAsync(ct);
     }
 
     /// <summary>Whether the context tracks anything not saved (changes already detected).</summary>

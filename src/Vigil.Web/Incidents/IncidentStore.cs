@@ -78,13 +78,14 @@ public sealed class IncidentStore(IDbContextFactory<VigilDbContext> dbFactory, W
         return queued;
     }
 
-    /// <summary>Saves the unit of work, through <paramref name="rows"/> when there is one. With <paramref name="detect"/>
-    /// false (only rows added since the last save, which <c>Add</c> tracks at once) the save skips the look for changes
-    /// through every entity the context tracks.</summary>
+    /// <summary>Saves the unit of work, through <paramref name="rows"/> when there is one, after one look for changes
+    /// (none with <paramref name="detect"/> false: only rows added since the last save, which <c>Add</c> tracks at once);
+    /// automatic detection is off meanwhile, so nothing in the save looks through every tracked entity again.</summary>
     private static async Task SaveAsync(VigilDbContext db, IncidentRows? rows, bool detect, CancellationToken ct)
     {
         var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = detect && detecting;
+        if (detect && detecting) db.ChangeTracker.DetectChanges();
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
         try
         {
             if (rows is null) await db.SaveChangesAsync(ct);
